@@ -1,0 +1,85 @@
+// Package adapters defines the contract between the engine and a vendor
+// backend: what an adapter must do, and what it says it can do natively.
+package adapters
+
+import (
+	"context"
+
+	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
+)
+
+// Adapter is one vendor backend seen through the normalized schema.
+// Implementations are safe for concurrent use, and every failure a client can
+// act on is a *scim.Error (missing resources match scim.ErrNotFound).
+//
+// Resources passed in have been validated and canonicalized by the engine
+// against the resource type from Capabilities; resources returned carry id,
+// meta.created, meta.lastModified, meta.resourceType and meta.version (a weak
+// ETag such as W/"3"), and every attribute the vendor holds: the engine
+// projects them for the caller.
+type Adapter interface {
+	Capabilities() Capabilities
+	Get(ctx context.Context, rt *scim.ResourceType, id string) (scim.Resource, error)
+	// List returns the page of resources that match q.Filter (all when nil),
+	// ordered by q.SortBy when set.
+	List(ctx context.Context, rt *scim.ResourceType, q Query) (Page, error)
+	Create(ctx context.Context, rt *scim.ResourceType, r scim.Resource) (scim.Resource, error)
+	// Replace replaces the resource. A non-empty ifMatch is the version the
+	// caller last saw; adapters with Capabilities.ETag fail with 412 when it
+	// no longer matches.
+	Replace(ctx context.Context, rt *scim.ResourceType, id string, r scim.Resource, ifMatch string) (scim.Resource, error)
+	Delete(ctx context.Context, rt *scim.ResourceType, id string, ifMatch string) error
+}
+
+// Patcher is implemented by adapters whose vendor applies PATCH natively. The
+// engine calls it with normalized operations when Capabilities.Patch is set,
+// and otherwise emulates PATCH as Get, apply, Replace guarded by the version.
+type Patcher interface {
+	Patch(ctx context.Context, rt *scim.ResourceType, id string, ops []scim.PatchOp, ifMatch string) (scim.Resource, error)
+}
+
+// Query is what the engine pushes down to an adapter's List.
+type Query struct {
+	Filter     filter.Expr // checked against the resource type; nil matches all
+	SortBy     scim.Path   // canonical; zero value means unsorted
+	Descending bool
+	StartIndex int // 1-based
+	Count      int // at most Capabilities.MaxPageSize when that is set
+}
+
+// Page is one page of List results.
+type Page struct {
+	Resources    []scim.Resource
+	TotalResults int // matches of q.Filter across all pages
+}
+
+// Capabilities describes what an adapter does natively; the engine emulates
+// the rest, so every target serves the whole protocol.
+type Capabilities struct {
+	// ResourceTypes the target serves, with their schemas (vendor extensions
+	// included). A type absent here is not advertised and answers 404.
+	ResourceTypes []*scim.ResourceType
+	// Filter says, per resource type ID, which filters List runs natively.
+	// A resource type without an entry gets no pushdown.
+	Filter map[string]FilterSupport
+	// Sort is true when List orders by Query.SortBy natively.
+	Sort bool
+	// MaxPageSize is the largest Count List honours; 0 means no limit.
+	MaxPageSize int
+	// ETag is true when Replace, Delete and Patch enforce ifMatch natively.
+	ETag bool
+	// Patch is true when the adapter implements Patcher for every form.
+	Patch bool
+}
+
+// FilterSupport lists the filters one resource type's List runs natively.
+type FilterSupport struct {
+	// Any is true when every filter is supported.
+	Any bool
+	// Ops maps a canonical attribute path (scim.Path.String()) to the
+	// operators supported on it.
+	Ops map[string][]filter.Op
+	// And, Or and Not say whether supported terms may be combined natively.
+	And, Or, Not bool
+}
