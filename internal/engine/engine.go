@@ -84,10 +84,3 @@ func (e *Engine) Patch(ctx context.Context, rt *scim.ResourceType, id string, op
 func (e *Engine) Delete(ctx context.Context, rt *scim.ResourceType, id string, ifMatch string) error {
 	panic("TODO(engine)")
 }
-
-// Bulk runs a Bulk request (RFC 7644 §3.7) as ordered operations, resolving
-// bulkId references. Locations in the response are relative
-// ("/Users/{id}"); the router makes them absolute.
-func (e *Engine) Bulk(ctx context.Context, req scim.BulkRequest) (*scim.BulkResponse, error) {
-	panic("TODO(engine)")
-}
