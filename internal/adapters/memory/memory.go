@@ -354,16 +354,16 @@ func (a *Adapter) lookup(rt *scim.ResourceType, id string) (*record, error) {
 // "*", or one or more entity tags; weak and strong forms compare equal
 // (RFC 7644 §3.14 uses weak tags with If-Match).
 func (a *Adapter) checkVersion(rt *scim.ResourceType, id string, rec *record, ifMatch string) error {
-	if !a.native || ifMatch == "" || ETagMatches(ifMatch, etag(rec.version)) {
+	if !a.native || ifMatch == "" || etagMatches(ifMatch, etag(rec.version)) {
 		return nil
 	}
 	return scim.PreconditionFailed(rt.ID, id)
 }
 
-// ETagMatches reports whether the If-Match header value ifMatch matches the
+// etagMatches reports whether the If-Match header value ifMatch matches the
 // entity tag current: "*" matches any, a list matches when one member does,
 // and the weak prefix W/ is ignored on both sides.
-func ETagMatches(ifMatch, current string) bool {
+func etagMatches(ifMatch, current string) bool {
 	cur := strings.TrimPrefix(strings.TrimSpace(current), "W/")
 	for tag := range strings.SplitSeq(ifMatch, ",") {
 		tag = strings.TrimSpace(tag)

@@ -339,8 +339,8 @@ func TestIfMatch(t *testing.T) {
 		{`W/"33"`, `W/"3"`, false},
 		{`3`, `W/"3"`, false},
 	} {
-		if got := ETagMatches(tt.ifMatch, tt.current); got != tt.want {
-			t.Errorf("ETagMatches(%q, %q) = %v, want %v", tt.ifMatch, tt.current, got, tt.want)
+		if got := etagMatches(tt.ifMatch, tt.current); got != tt.want {
+			t.Errorf("etagMatches(%q, %q) = %v, want %v", tt.ifMatch, tt.current, got, tt.want)
 		}
 	}
 	ctx := context.Background()
