@@ -74,28 +74,29 @@ func TestBulkOrdering(t *testing.T) {
 		ops          []string
 		want         string
 		wantGroups   []string // displayNames that exist afterwards
+		circular     string   // bulkIds whose error says they are in a cycle
 	}{
-		{"in order", 0, []string{user("u", "u", ""), group("g", "G", "bulkId:u")}, "u:201 g:201", []string{"G"}},
+		{"in order", 0, []string{user("u", "u", ""), group("g", "G", "bulkId:u")}, "u:201 g:201", []string{"G"}, ""},
 		{"forward chain", 0, []string{
 			group("top", "Top", "bulkId:mid"), group("mid", "Mid", "bulkId:low"), group("low", "Low", "bulkId:u"), user("u", "u", ""),
-		}, "top:201 mid:201 low:201 u:201", []string{"Low", "Mid", "Top"}},
+		}, "top:201 mid:201 low:201 u:201", []string{"Low", "Mid", "Top"}, ""},
 		{"cycle of three", 0, []string{
 			group("a", "A", "bulkId:b"), group("b", "B", "bulkId:c"), group("c", "C", "bulkId:a"), group("d", "D"),
-		}, "a:409 b:409 c:409 d:201", []string{"D"}},
+		}, "a:409 b:409 c:409 d:201", []string{"D"}, "a b c"},
 		{"depends on a cycle", 0, []string{
 			group("x", "X", "bulkId:a"), group("a", "A", "bulkId:b"), group("b", "B", "bulkId:a"),
-		}, "x:409 a:409 b:409", nil},
-		{"self reference", 0, []string{group("s", "S", "bulkId:s")}, "s:409", nil},
-		{"bulkId prefix in any case", 0, []string{user("u", "u", ""), group("g", "G", "BULKID:u")}, "u:201 g:201", []string{"G"}},
+		}, "x:409 a:409 b:409", nil, "a b"},
+		{"self reference", 0, []string{group("s", "S", "bulkId:s")}, "s:409", nil, "s"},
+		{"bulkId prefix in any case", 0, []string{user("u", "u", ""), group("g", "G", "BULKID:u")}, "u:201 g:201", []string{"G"}, ""},
 		{"duplicate bulkId", 0, []string{user("u", "one", ""), user("u", "two", ""), group("g", "G", "bulkId:u")},
-			"u:201 u:400 g:201", []string{"G"}},
+			"u:201 u:400 g:201", []string{"G"}, ""},
 		// The dependency runs first and fails; that reaches failOnErrors, so
 		// the dependent operation does not run at all.
 		{"stop inside a dependency", 1, []string{group("g", "G", "bulkId:u"), user("u", "", ""), group("h", "H")},
-			"u:400", nil},
+			"u:400", nil, ""},
 		{"stop after the limit", 2, []string{user("a", "", ""), user("b", "b", ""), user("c", "", ""), user("d", "d", "")},
-			"a:400 b:201 c:400", nil},
-		{"empty", 0, nil, "", nil},
+			"a:400 b:201 c:400", nil, ""},
+		{"empty", 0, nil, "", nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +107,14 @@ func TestBulkOrdering(t *testing.T) {
 			}
 			if got := summary(resp); got != tt.want {
 				t.Errorf("Bulk = %q, want %q", got, tt.want)
+			}
+			for _, op := range resp.Operations {
+				body, _ := op.Response.(map[string]any)
+				detail, _ := body["detail"].(string)
+				in := slices.Contains(strings.Fields(tt.circular), op.BulkID)
+				if op.Status == "409" && strings.Contains(detail, "circular") != in {
+					t.Errorf("%s: detail %q; in a cycle: %v", op.BulkID, detail, in)
+				}
 			}
 			lr, err := e.Search(t.Context(), e.ResourceType("Group"), engine.Query{Count: -1})
 			if err != nil {
