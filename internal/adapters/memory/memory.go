@@ -41,6 +41,7 @@ import (
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/translate"
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 	"github.com/scim-gateway/scim-gateway/internal/translate/patch"
 )
@@ -194,7 +195,17 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 		res[i] = h.res
 	}
 	if q.SortBy != (scim.Path{}) {
-		sortResources(res, rt, q.SortBy, q.Descending)
+		order := "ascending"
+		if q.Descending {
+			order = "descending"
+		}
+		by, err := translate.ParseSort(rt, q.SortBy.String(), order)
+		if err != nil {
+			return adapters.Page{}, err
+		}
+		// The same order the engine uses when it sorts for an adapter
+		// that cannot (RFC 7644 §3.4.2.3).
+		translate.Sort(res, by)
 	}
 
 	start := max(q.StartIndex, 1) - 1

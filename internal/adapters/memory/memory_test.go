@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -417,22 +416,13 @@ func TestList(t *testing.T) {
 	}
 }
 
-func TestSortResources(t *testing.T) {
-	mk := func(name string, extra ...any) scim.Resource { return newUser(name, extra...) }
-	initial := []scim.Resource{
-		mk("b", "emails", []any{map[string]any{"value": "z@x"}, map[string]any{"value": "a@x", "primary": true}}, "active", true),
-		mk("C", "emails", []any{map[string]any{"value": "m@x"}}),
-		mk("a", "active", false),
-		mk("D"),
-	}
-	var rs []scim.Resource
-	order := func() string {
-		var s []string
-		for _, r := range rs {
-			s = append(s, r["userName"].(string))
-		}
-		return strings.Join(s, "")
-	}
+func TestListSorted(t *testing.T) {
+	a := New()
+	mk := func(name string, extra ...any) { mustCreate(t, a, scim.UserType, newUser(name, extra...)) }
+	mk("b", "emails", []any{map[string]any{"value": "z@x"}, map[string]any{"value": "a@x", "primary": true}}, "active", true)
+	mk("C", "emails", []any{map[string]any{"value": "m@x"}})
+	mk("a", "active", false)
+	mk("D")
 	tests := []struct {
 		path string
 		desc bool
@@ -440,8 +430,8 @@ func TestSortResources(t *testing.T) {
 	}{
 		{"userName", false, "abCD"},
 		{"userName", true, "DCba"},
-		{"emails", false, "bCaD"}, // primary a@x, then m@x; no emails last
-		{"emails.value", true, "CbaD"},
+		{"emails", false, "bCaD"}, // by the primary value, else the first; none last
+		{"emails.value", true, "aDCb"},
 		{"active", false, "abCD"},
 	}
 	for _, tt := range tests {
@@ -449,10 +439,16 @@ func TestSortResources(t *testing.T) {
 		if !ok {
 			t.Fatal(tt.path)
 		}
-		rs = slices.Clone(initial)
-		sortResources(rs, scim.UserType, p, tt.desc)
-		if got := order(); got != tt.want {
-			t.Errorf("sort by %s desc=%v = %s, want %s", tt.path, tt.desc, got, tt.want)
+		page, err := a.List(t.Context(), scim.UserType, adapters.Query{SortBy: p, Descending: tt.desc, StartIndex: 1, Count: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got string
+		for _, r := range page.Resources {
+			got += r["userName"].(string)
+		}
+		if got != tt.want {
+			t.Errorf("List sortBy %s descending=%v = %s, want %s", tt.path, tt.desc, got, tt.want)
 		}
 	}
 }
