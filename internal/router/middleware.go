@@ -176,8 +176,16 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 			if v == http.ErrAbortHandler { //nolint:errorlint // compared as net/http does
 				panic(v)
 			}
-			infoFrom(r.Context()).stack = debug.Stack()
-			writeError(w, r, fmt.Errorf("router: panic: %v", v))
+			ri := infoFrom(r.Context())
+			ri.stack = debug.Stack()
+			err := fmt.Errorf("router: panic: %v", v)
+			if sw, ok := w.(*statusWriter); ok && sw.status != 0 {
+				// Too late for an error response: the status is sent. The
+				// client sees a truncated body; the log has the panic.
+				ri.err = scim.AsError(err)
+				return
+			}
+			writeError(w, r, err)
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -255,40 +263,40 @@ func targetFrom(ctx context.Context) *target {
 	return t
 }
 
-// resolveTarget finds the target named in the path, or the principal's
-// default target for /scim/v2. The order is: unknown target 404, then a
-// target the principal may not reach 403. An anonymous caller (anonymous
-// discovery) may name any existing target; it has no default target, so
-// /scim/v2 needs a credential.
-func (s *server) resolveTarget(next http.Handler) http.Handler {
-	return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		p := principalFrom(r.Context())
-		name, named := "", false
-		if raw := chi.URLParam(r, "target"); raw != "" {
-			name, named = pathParam(r, raw), true
-		}
-		if !named {
-			if p == nil {
+// resolveTarget finds the target named in the path (named), or the
+// principal's default target (/scim/v2). The order is: unknown target 404,
+// then a target the principal may not reach 403. An anonymous caller
+// (anonymous discovery) may name any existing target; it has no default
+// target, so /scim/v2 needs a credential.
+func (s *server) resolveTarget(named bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return handlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			p := principalFrom(r.Context())
+			var name string
+			switch {
+			case named:
+				name = pathParam(r, chi.URLParam(r, "target"))
+			case p == nil:
 				return errUnauthenticated()
-			}
-			if p.DefaultTarget == "" {
+			case p.DefaultTarget == "":
 				return scim.Errorf(http.StatusNotFound, "",
 					"no default target is bound to this credential: use /targets/{target}/scim/v2")
+			default:
+				name = p.DefaultTarget
 			}
-			name = p.DefaultTarget
-		}
-		eng, ok := s.targets.Lookup(name)
-		if !ok {
-			return scim.Errorf(http.StatusNotFound, "", "target %q not found", name)
-		}
-		if p != nil && !p.MayReach(name) {
-			return scim.Errorf(http.StatusForbidden, "", "this credential may not reach target %q", name)
-		}
-		infoFrom(r.Context()).target = name
-		t := &target{name: name, eng: eng, base: s.base(r) + "/targets/" + url.PathEscape(name) + "/scim/v2"}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey, t)))
-		return nil
-	})
+			eng, ok := s.targets.Lookup(name)
+			if !ok {
+				return scim.Errorf(http.StatusNotFound, "", "target %q not found", name)
+			}
+			if p != nil && !p.MayReach(name) {
+				return scim.Errorf(http.StatusForbidden, "", "this credential may not reach target %q", name)
+			}
+			infoFrom(r.Context()).target = name
+			t := &target{name: name, eng: eng, base: s.base(r) + "/targets/" + url.PathEscape(name) + "/scim/v2"}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey, t)))
+			return nil
+		})
+	}
 }
 
 // base returns the public base URL: the configured one, or, when none is

@@ -204,14 +204,19 @@ func (s *server) routes() *chi.Mux {
 	r.Use(requestID, s.accessLog, s.recoverer)
 	r.NotFound(handlerFunc(s.notFound).ServeHTTP)
 	r.MethodNotAllowed(handlerFunc(s.methodNotAllowed).ServeHTTP)
-	r.Route(targetsPrefix, s.scimRoutes)
-	r.Route(defaultPrefix, s.scimRoutes)
+	r.Route(targetsPrefix, s.scimRoutes(true))
+	r.Route(defaultPrefix, s.scimRoutes(false))
 	return r
 }
 
-// scimRoutes registers one SCIM service root.
-func (s *server) scimRoutes(r chi.Router) {
-	r.Use(s.authenticate, s.resolveTarget)
+// scimRoutes registers one SCIM service root: with named, the root of the
+// target in the path, else the root of the caller's default target.
+func (s *server) scimRoutes(named bool) func(chi.Router) {
+	return func(r chi.Router) { s.scimRoot(r, named) }
+}
+
+func (s *server) scimRoot(r chi.Router, named bool) {
+	r.Use(s.authenticate, s.resolveTarget(named))
 	// Routes that do not exist answer only to callers with a credential, so
 	// that the order 401, 403/404 (target), 404/405 (route) always holds.
 	r.NotFound(s.requireCredential(handlerFunc(s.notFound)).ServeHTTP)
