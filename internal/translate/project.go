@@ -2,6 +2,8 @@ package translate
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
@@ -76,7 +78,48 @@ type selection struct {
 // excludedAttributes parameters as a caller wrote them: each element may
 // itself be a comma-separated list (the query string form), and white space
 // around names is ignored.
+//
+// Projections are cached per resource type and parameters, since clients
+// repeat the same few (none at all, or excludedAttributes=members); the
+// returned value is shared and must not be modified.
 func NewProjection(rt *scim.ResourceType, attributes, excludedAttributes []string) *Projection {
+	key := projKey{rt: rt, attrs: strings.Join(attributes, ","), excl: strings.Join(excludedAttributes, ",")}
+	if len(key.attrs)+len(key.excl) > maxCachedKey {
+		return newProjection(rt, attributes, excludedAttributes)
+	}
+	if p, ok := projCache.Load(key); ok {
+		return p.(*Projection)
+	}
+	p := newProjection(rt, attributes, excludedAttributes)
+	if projCacheLen.Add(1) > maxCached {
+		// Full: start over rather than track recency. Parameters that
+		// vary without end (a client's random lists) then cost what an
+		// uncached build costs, and the common ones return at once.
+		projCache.Clear()
+		projCacheLen.Store(1)
+	}
+	projCache.Store(key, p)
+	return p
+}
+
+// The projection cache: keyed by resource type and the parameters as
+// written, bounded in entries and key size.
+var (
+	projCache    sync.Map // projKey → *Projection
+	projCacheLen atomic.Int64
+)
+
+const (
+	maxCached    = 1024
+	maxCachedKey = 512
+)
+
+type projKey struct {
+	rt          *scim.ResourceType
+	attrs, excl string
+}
+
+func newProjection(rt *scim.ResourceType, attributes, excludedAttributes []string) *Projection {
 	incl := selections(rt, attributes)
 	excl := selections(rt, excludedAttributes)
 	p := &Projection{selective: incl != nil}

@@ -375,7 +375,7 @@ func (v *validator) checkSchemas(val any, given bool) error {
 		// no attributes under it (top rejects such a key), so nothing the
 		// client sent is lost. IdP dialect: Microsoft Entra ID lists
 		// "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/Group"
-		// when it creates a group (testdata/entra/create-group.in.json).
+		// when it creates a group (testdata/entra/groups-create.in.json).
 		core = core || v.rt.SchemaByURN(u) == v.rt.Schema
 	}
 	if !core {

@@ -31,7 +31,7 @@ func coerceValue(def *scim.Attribute, v any, name string) (any, error) {
 		case string:
 			// IdP dialect: Microsoft Entra ID sends booleans as the strings
 			// "True" and "False" (in PATCH values above all, whose result
-			// the engine validates too); testdata/dialect/string-booleans
+			// the engine validates too); testdata/dialect/users-string-booleans
 			// replays one. They are unambiguous, so any case is accepted.
 			switch {
 			case strings.EqualFold(b, "true"):
