@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
@@ -16,28 +18,52 @@ import (
 // contentType is the media type of every SCIM response (RFC 7644 §3.1).
 const contentType = "application/scim+json"
 
-// writeJSON writes v as the response body with the given status. v is
-// encoded before anything is written, so a value that cannot be encoded is
-// still a clean 500.
+// writeJSON writes v, a document or error struct, as the response body with
+// the given status, encoded by encoding/json. v is encoded before anything
+// is written, so a value that cannot be encoded is still a clean 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
-		if _, isErr := v.(errorBody); isErr {
-			// Cannot happen: errorBody holds strings only.
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
 		status = http.StatusInternalServerError
 		buf.Reset()
 		_ = enc.Encode(errorBody{Schemas: []string{scim.ErrorSchema}, Status: "500", Detail: "internal error"})
 	}
+	writeBody(w, status, buf.Bytes())
+}
+
+// writeBody writes a JSON body that is already encoded.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(body)
+}
+
+// bodyPool recycles the buffers resources are encoded into; buffers that
+// grew past maxPooledBody are left to the collector.
+var bodyPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+const maxPooledBody = 64 << 10
+
+// writeEncoded encodes a body with appendTo into a pooled buffer and writes
+// it; an encoding failure is returned before anything is written.
+func writeEncoded(w http.ResponseWriter, status int, appendTo func([]byte) ([]byte, error)) error {
+	bp := bodyPool.Get().(*[]byte)
+	b, err := appendTo((*bp)[:0])
+	if err == nil {
+		writeBody(w, status, append(b, '\n'))
+	}
+	if cap(b) <= maxPooledBody {
+		*bp = b[:0]
+		bodyPool.Put(bp)
+	}
+	if err != nil {
+		return fmt.Errorf("router: encode response: %w", err)
+	}
+	return nil
 }
 
 // checkContentType accepts a request body declared as application/scim+json

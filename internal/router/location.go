@@ -78,12 +78,8 @@ func withVersion(p engine.Projection) engine.Projection {
 // attribute attr, or its sub-attribute sub when sub is set. Common
 // attributes are returned by default, so this follows the names alone.
 func returns(p engine.Projection, attr, sub string) bool {
-	full := attr
-	if sub != "" {
-		full += "." + sub
-	}
 	for _, e := range p.ExcludedAttributes {
-		if n := attrName(e); strings.EqualFold(n, attr) || strings.EqualFold(n, full) {
+		if n := attrName(e); strings.EqualFold(n, attr) || isSubPath(n, attr, sub) {
 			return false
 		}
 	}
@@ -92,7 +88,7 @@ func returns(p engine.Projection, attr, sub string) bool {
 	}
 	for _, a := range p.Attributes {
 		n := attrName(a)
-		if strings.EqualFold(n, attr) || strings.EqualFold(n, full) {
+		if strings.EqualFold(n, attr) || isSubPath(n, attr, sub) {
 			return true
 		}
 		// "meta.created" asks for meta, though not for meta.version.
@@ -101,6 +97,13 @@ func returns(p engine.Projection, attr, sub string) bool {
 		}
 	}
 	return false
+}
+
+// isSubPath reports whether name is "attr.sub", case-insensitively; never
+// when sub is empty.
+func isSubPath(name, attr, sub string) bool {
+	return sub != "" && len(name) == len(attr)+1+len(sub) && name[len(attr)] == '.' &&
+		strings.EqualFold(name[:len(attr)], attr) && strings.EqualFold(name[len(attr)+1:], sub)
 }
 
 // attrName drops the schema URN of a URN-qualified attribute name; common

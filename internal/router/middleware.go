@@ -22,21 +22,19 @@ import (
 
 type ctxKey int
 
-const (
-	infoKey ctxKey = iota
-	principalKey
-	targetKey
-)
+const infoKey ctxKey = 0
 
-// requestInfo is what the access log reports about a request. The access-log
-// middleware puts it in the context; inner layers fill it in. A request is
-// served by one goroutine, so no locking is needed.
+// requestInfo is the router's state of one request, the one value it keeps
+// in the context (one context.WithValue per request rather than one per
+// layer): requestID puts it there, the inner layers fill it in, and the
+// access log reports it. A request is served by one goroutine, so no
+// locking is needed.
 type requestInfo struct {
-	id      string
-	target  string
-	subject string
-	err     *scim.Error // the error rendered, if any
-	stack   []byte      // set when the request panicked
+	id        string
+	principal *auth.Principal // nil until authenticated, and for anonymous discovery
+	target    *target         // nil until resolved
+	err       *scim.Error     // the error rendered, if any
+	stack     []byte          // set when the request panicked
 }
 
 func infoFrom(ctx context.Context) *requestInfo {
@@ -136,11 +134,11 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 			slog.Int64("bytes", sw.bytes),
 			slog.String("request_id", ri.id),
 		}
-		if ri.target != "" {
-			attrs = append(attrs, slog.String("target", ri.target))
+		if ri.target != nil {
+			attrs = append(attrs, slog.String("target", ri.target.name))
 		}
-		if ri.subject != "" {
-			attrs = append(attrs, slog.String("subject", ri.subject))
+		if ri.principal != nil {
+			attrs = append(attrs, slog.String("subject", ri.principal.Subject))
 		}
 		level := slog.LevelInfo
 		if ri.err != nil {
@@ -223,8 +221,8 @@ func (s *server) authenticate(next http.Handler) http.Handler {
 			}
 			return se
 		}
-		infoFrom(r.Context()).subject = p.Subject
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		infoFrom(r.Context()).principal = p
+		next.ServeHTTP(w, r)
 		return nil
 	})
 }
@@ -245,8 +243,7 @@ func errUnauthenticated() *scim.Error {
 }
 
 func principalFrom(ctx context.Context) *auth.Principal {
-	p, _ := ctx.Value(principalKey).(*auth.Principal)
-	return p
+	return infoFrom(ctx).principal
 }
 
 // target is the target a request addresses, resolved.
@@ -259,8 +256,7 @@ type target struct {
 }
 
 func targetFrom(ctx context.Context) *target {
-	t, _ := ctx.Value(targetKey).(*target)
-	return t
+	return infoFrom(ctx).target
 }
 
 // resolveTarget finds the target named in the path (named), or the
@@ -291,9 +287,8 @@ func (s *server) resolveTarget(named bool) func(http.Handler) http.Handler {
 			if p != nil && !p.MayReach(name) {
 				return scim.Errorf(http.StatusForbidden, "", "this credential may not reach target %q", name)
 			}
-			infoFrom(r.Context()).target = name
-			t := &target{name: name, eng: eng, base: s.base(r) + "/targets/" + url.PathEscape(name) + "/scim/v2"}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey, t)))
+			infoFrom(r.Context()).target = &target{name: name, eng: eng, base: s.base(r) + "/targets/" + url.PathEscape(name) + "/scim/v2"}
+			next.ServeHTTP(w, r)
 			return nil
 		})
 	}

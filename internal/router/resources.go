@@ -71,8 +71,7 @@ func (s *server) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t.writeList(w, rt, resp, q.Projection)
-	return nil
+	return t.writeList(w, rt, resp, q.Projection)
 }
 
 // searchRequest is the body of POST .search (RFC 7644 §3.4.3).
@@ -125,8 +124,7 @@ func (s *server) search(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t.writeList(w, rt, resp, q.Projection)
-	return nil
+	return t.writeList(w, rt, resp, q.Projection)
 }
 
 // parseQuery reads the query parameters of a list request (RFC 7644
@@ -208,8 +206,7 @@ func (s *server) get(w http.ResponseWriter, r *http.Request) error {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
-	t.writeResource(w, http.StatusOK, rt, res, p)
-	return nil
+	return t.writeResource(w, http.StatusOK, rt, res, p)
 }
 
 // create answers POST /{endpoint} (RFC 7644 §3.3): 201 with the resource
@@ -235,8 +232,7 @@ func (s *server) create(w http.ResponseWriter, r *http.Request) error {
 	if id := res.ID(); id != "" {
 		w.Header().Set("Location", t.location(rt, id))
 	}
-	t.writeResource(w, http.StatusCreated, rt, res, p)
-	return nil
+	return t.writeResource(w, http.StatusCreated, rt, res, p)
 }
 
 // replace answers PUT /{endpoint}/{id} (RFC 7644 §3.5.1).
@@ -263,8 +259,7 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t.writeResource(w, http.StatusOK, rt, res, p)
-	return nil
+	return t.writeResource(w, http.StatusOK, rt, res, p)
 }
 
 // patch answers PATCH /{endpoint}/{id} (RFC 7644 §3.5.2) with 200 and the
@@ -293,8 +288,7 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	t.writeResource(w, http.StatusOK, rt, res, p)
-	return nil
+	return t.writeResource(w, http.StatusOK, rt, res, p)
 }
 
 // delete answers DELETE /{endpoint}/{id} (RFC 7644 §3.6) with 204.
@@ -369,22 +363,40 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request) error {
 
 // writeResource renders one resource with its ETag (RFC 7644 §3.14) and
 // canonical URLs, after removing what withVersion added to p.
-func (t *target) writeResource(w http.ResponseWriter, status int, rt *scim.ResourceType, res scim.Resource, p engine.Projection) {
+func (t *target) writeResource(w http.ResponseWriter, status int, rt *scim.ResourceType, res scim.Resource, p engine.Projection) error {
 	if v := res.Version(); v != "" {
 		w.Header().Set("ETag", v)
 	}
-	writeJSON(w, status, t.present(res, rt, p))
+	out := t.present(res, rt, p)
+	return writeEncoded(w, status, func(b []byte) ([]byte, error) { return appendJSON(b, out) })
 }
 
-// writeList renders a ListResponse, each resource with its canonical URLs.
-func (t *target) writeList(w http.ResponseWriter, rt *scim.ResourceType, resp *scim.ListResponse, p engine.Projection) {
-	out := *resp
-	if out.Schemas == nil {
-		out.Schemas = []string{scim.ListResponseSchema}
+// writeList renders a ListResponse (RFC 7644 §3.4.2), each resource with its
+// canonical URLs.
+func (t *target) writeList(w http.ResponseWriter, rt *scim.ResourceType, resp *scim.ListResponse, p engine.Projection) error {
+	schemas := resp.Schemas
+	if schemas == nil {
+		schemas = []string{scim.ListResponseSchema}
 	}
-	out.Resources = make([]scim.Resource, len(resp.Resources))
-	for i, res := range resp.Resources {
-		out.Resources[i] = t.present(res, rt, p)
-	}
-	writeJSON(w, http.StatusOK, out)
+	return writeEncoded(w, http.StatusOK, func(b []byte) ([]byte, error) {
+		b = append(b, `{"schemas":`...)
+		b, _ = appendJSON(b, schemas)
+		b = append(b, `,"totalResults":`...)
+		b = strconv.AppendInt(b, int64(resp.TotalResults), 10)
+		b = append(b, `,"startIndex":`...)
+		b = strconv.AppendInt(b, int64(resp.StartIndex), 10)
+		b = append(b, `,"itemsPerPage":`...)
+		b = strconv.AppendInt(b, int64(resp.ItemsPerPage), 10)
+		b = append(b, `,"Resources":[`...)
+		for i, res := range resp.Resources {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			var err error
+			if b, err = appendJSON(b, t.present(res, rt, p)); err != nil {
+				return b, err
+			}
+		}
+		return append(b, "]}"...), nil
+	})
 }
