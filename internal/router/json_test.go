@@ -49,9 +49,9 @@ func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
 		{"resource", scim.Resource{
 			"schemas": []string{scim.UserSchema, scim.EnterpriseUserSchema},
 			"id":      "2819c223", "userName": "bjensen@example.com",
-			"name":   map[string]any{"givenName": "Barbara", "familyName": "Jensen"},
-			"emails": []any{map[string]any{"value": "b@example.com", "primary": true}},
-			"meta":   map[string]any{"version": `W/"3"`},
+			"name":                    map[string]any{"givenName": "Barbara", "familyName": "Jensen"},
+			"emails":                  []any{map[string]any{"value": "b@example.com", "primary": true}},
+			"meta":                    map[string]any{"version": `W/"3"`},
 			scim.EnterpriseUserSchema: map[string]any{"manager": map[string]any{"value": "x", "$ref": "../Users/x"}},
 		}},
 		{"nested resource", map[string]any{"r": scim.Resource{"a": 1.0}}},

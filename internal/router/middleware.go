@@ -126,14 +126,15 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		if rctx := chi.RouteContext(r.Context()); rctx != nil {
 			route = rctx.RoutePattern()
 		}
-		attrs := []slog.Attr{
+		attrs := make([]slog.Attr, 0, 11)
+		attrs = append(attrs,
 			slog.String("method", r.Method),
 			slog.String("route", route),
 			slog.Int("status", status),
 			slog.Duration("duration", time.Since(start)),
 			slog.Int64("bytes", sw.bytes),
 			slog.String("request_id", ri.id),
-		}
+		)
 		if ri.target != nil {
 			attrs = append(attrs, slog.String("target", ri.target.name))
 		}
@@ -343,7 +344,9 @@ func (s *server) limitBody(limit func(r *http.Request) int64) func(http.Handler)
 			if r.ContentLength > n {
 				return errTooLarge(r, n)
 			}
-			r.Body = http.MaxBytesReader(w, r.Body, n)
+			if r.Body != nil && r.Body != http.NoBody {
+				r.Body = http.MaxBytesReader(w, r.Body, n)
+			}
 			next.ServeHTTP(w, r)
 			return nil
 		})
