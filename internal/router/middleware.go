@@ -116,50 +116,56 @@ func (s *server) accessLog(next http.Handler) http.Handler {
 		start := time.Now()
 		ri := infoFrom(r.Context())
 		sw := &statusWriter{ResponseWriter: w}
+		// Deferred, so that a request aborted with http.ErrAbortHandler,
+		// which recoverer passes on, is logged too.
+		defer s.logRequest(r, sw, ri, start)
 		next.ServeHTTP(sw, r)
-
-		status := sw.status
-		if status == 0 {
-			status = http.StatusOK // the handler wrote nothing
-		}
-		route := ""
-		if rctx := chi.RouteContext(r.Context()); rctx != nil {
-			route = rctx.RoutePattern()
-		}
-		attrs := make([]slog.Attr, 0, 11)
-		attrs = append(attrs,
-			slog.String("method", r.Method),
-			slog.String("route", route),
-			slog.Int("status", status),
-			slog.Duration("duration", time.Since(start)),
-			slog.Int64("bytes", sw.bytes),
-			slog.String("request_id", ri.id),
-		)
-		if ri.target != nil {
-			attrs = append(attrs, slog.String("target", ri.target.name))
-		}
-		if ri.principal != nil {
-			attrs = append(attrs, slog.String("subject", ri.principal.Subject))
-		}
-		level := slog.LevelInfo
-		if ri.err != nil {
-			if ri.err.ScimType != "" {
-				attrs = append(attrs, slog.String("scim_type", string(ri.err.ScimType)))
-			}
-			if ri.err.Status >= 500 {
-				level = slog.LevelError
-				cause := ri.err.Detail
-				if ri.err.Err != nil {
-					cause = ri.err.Err.Error()
-				}
-				attrs = append(attrs, slog.String("error", cause))
-			}
-		}
-		if ri.stack != nil {
-			attrs = append(attrs, slog.String("stack", string(ri.stack)))
-		}
-		s.log.LogAttrs(r.Context(), level, "request", attrs...)
 	})
+}
+
+// logRequest writes the access-log line of a finished request.
+func (s *server) logRequest(r *http.Request, sw *statusWriter, ri *requestInfo, start time.Time) {
+	status := sw.status
+	if status == 0 {
+		status = http.StatusOK // the handler wrote nothing
+	}
+	route := ""
+	if rctx := chi.RouteContext(r.Context()); rctx != nil {
+		route = rctx.RoutePattern()
+	}
+	attrs := make([]slog.Attr, 0, 11)
+	attrs = append(attrs,
+		slog.String("method", r.Method),
+		slog.String("route", route),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.Int64("bytes", sw.bytes),
+		slog.String("request_id", ri.id),
+	)
+	if ri.target != nil {
+		attrs = append(attrs, slog.String("target", ri.target.name))
+	}
+	if ri.principal != nil {
+		attrs = append(attrs, slog.String("subject", ri.principal.Subject))
+	}
+	level := slog.LevelInfo
+	if ri.err != nil {
+		if ri.err.ScimType != "" {
+			attrs = append(attrs, slog.String("scim_type", string(ri.err.ScimType)))
+		}
+		if ri.err.Status >= 500 {
+			level = slog.LevelError
+			cause := ri.err.Detail
+			if ri.err.Err != nil {
+				cause = ri.err.Err.Error()
+			}
+			attrs = append(attrs, slog.String("error", cause))
+		}
+	}
+	if ri.stack != nil {
+		attrs = append(attrs, slog.String("stack", string(ri.stack)))
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 // recoverer turns a panic into a 500 SCIM error. The panic and its stack go
@@ -172,7 +178,7 @@ func (s *server) recoverer(next http.Handler) http.Handler {
 			if v == nil {
 				return
 			}
-			if v == http.ErrAbortHandler { //nolint:errorlint // compared as net/http does
+			if v == http.ErrAbortHandler {
 				panic(v)
 			}
 			ri := infoFrom(r.Context())
