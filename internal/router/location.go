@@ -12,7 +12,11 @@ import (
 
 // location is the canonical URL of resource id of type rt.
 func (t *target) location(rt *scim.ResourceType, id string) string {
-	return t.base + rt.Endpoint + "/" + url.PathEscape(id)
+	ep := rt.Endpoint
+	if !strings.HasPrefix(ep, "/") {
+		ep = "/" + ep // RFC 7643 §6 endpoints are relative ("/Users"); tolerate "Users"
+	}
+	return t.base + ep + "/" + url.PathEscape(id)
 }
 
 // present returns res as a response shows it: meta.location set to the
