@@ -116,9 +116,9 @@ func TestSearchCounts(t *testing.T) {
 			q     engine.Query
 			items int
 		}{
-			{engine.Query{Count: -1}, 5},              // not given: the default page size
-			{engine.Query{Count: 100}, 8},             // capped at MaxPageSize
-			{engine.Query{Count: 0}, 0},               // totalResults only
+			{engine.Query{Count: -1}, 5},                // not given: the default page size
+			{engine.Query{Count: 100}, 8},               // capped at MaxPageSize
+			{engine.Query{Count: 0}, 0},                 // totalResults only
 			{engine.Query{StartIndex: 10, Count: 8}, 3}, // the rest
 			{engine.Query{SortBy: "userName", Count: 0}, 0},
 			{engine.Query{SortBy: "userName", StartIndex: 11, Count: -1}, 2},

@@ -18,10 +18,12 @@ var (
 	pDept     = scim.Path{URN: ent, Attr: "department"}
 )
 
-func cmpx(p scim.Path, op filter.Op, v any) filter.Expr { return &filter.Compare{Path: p, Op: op, Value: v} }
-func and(l, r filter.Expr) filter.Expr                  { return &filter.And{Left: l, Right: r} }
-func or(l, r filter.Expr) filter.Expr                   { return &filter.Or{Left: l, Right: r} }
-func not(x filter.Expr) filter.Expr                     { return &filter.Not{X: x} }
+func cmpx(p scim.Path, op filter.Op, v any) filter.Expr {
+	return &filter.Compare{Path: p, Op: op, Value: v}
+}
+func and(l, r filter.Expr) filter.Expr { return &filter.And{Left: l, Right: r} }
+func or(l, r filter.Expr) filter.Expr  { return &filter.Or{Left: l, Right: r} }
+func not(x filter.Expr) filter.Expr    { return &filter.Not{X: x} }
 
 func str(e filter.Expr) string {
 	if e == nil {
