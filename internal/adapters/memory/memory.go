@@ -295,11 +295,18 @@ func (a *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, o
 	}
 	// Apply to the full representation, so that value filters on derived
 	// sub-attributes (members[display eq "..."]) select what a client sees.
-	out, err := patch.Apply(rt, a.view(rt, rec), ops)
+	cur := a.view(rt, rec)
+	out, err := patch.Apply(rt, cur, ops)
 	if err != nil {
 		return nil, err
 	}
-	if err := a.store(rt, id, rec, out); err != nil {
+	// The result is checked as the engine checks a PUT body: the engine
+	// validates what it sends, but with native PATCH it sends operations.
+	in, err := translate.Validate(rt, out, cur)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store(rt, id, rec, in); err != nil {
 		return nil, err
 	}
 	return a.view(rt, rec), nil
