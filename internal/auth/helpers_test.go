@@ -76,7 +76,7 @@ func (c *clock) advance(d time.Duration) {
 }
 
 // sign returns a compact JWS of claims, with kid in the header when not empty.
-func sign(t *testing.T, m jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+func sign(t testing.TB, m jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
 	t.Helper()
 	tok := jwt.NewWithClaims(m, claims)
 	if kid != "" {
