@@ -105,18 +105,35 @@ func checkValuePath(x *ValuePath, rt *scim.ResourceType, parent *scim.Attribute)
 	if x.Path.Sub != "" {
 		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: a value filter applies to an attribute, not to the sub-attribute %s", x.Path)
 	}
-	canon, at, _, ok := rt.Resolve(x.Path)
+	canon, at, _, ok := resolve(rt, x.Path)
 	if !ok {
 		return nil, unknown(x.Path, rt)
 	}
 	if at.Type != scim.Complex {
-		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s is not a complex attribute, so it takes no value filter [...]", canon)
+		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s is not a complex attribute, so it takes no value filter [...]", x.Path)
 	}
 	f, err := check(x.Filter, rt, at)
 	if err != nil {
 		return nil, err
 	}
 	return &ValuePath{Path: canon, Filter: f}, nil
+}
+
+// schemasAttr defines "schemas", which every resource has (RFC 7643 §3)
+// but no schema lists, so that `schemas eq "urn:..."` (an example of RFC
+// 7644 §3.4.2.2) works. Schema URIs compare case-insensitively.
+var schemasAttr = &scim.Attribute{
+	Name: "schemas", Type: scim.Reference, MultiValued: true, Required: true,
+	Mutability: scim.ReadOnly, Returned: scim.Always, Uniqueness: scim.UniqueNone,
+	ReferenceTypes: []string{"uri"},
+}
+
+// resolve is rt.Resolve that also knows "schemas" (see schemasAttr).
+func resolve(rt *scim.ResourceType, p scim.Path) (canon scim.Path, attr, sub *scim.Attribute, ok bool) {
+	if p.URN == "" && p.Sub == "" && strings.EqualFold(p.Attr, schemasAttr.Name) {
+		return scim.Path{Attr: schemasAttr.Name}, schemasAttr, nil, true
+	}
+	return rt.Resolve(p)
 }
 
 func unknown(p scim.Path, rt *scim.ResourceType) error {
@@ -140,7 +157,7 @@ func checkCompare(x *Compare, rt *scim.ResourceType, parent *scim.Attribute) (Ex
 	} else {
 		var at, sub *scim.Attribute
 		var ok bool
-		if canon, at, sub, ok = rt.Resolve(x.Path); !ok {
+		if canon, at, sub, ok = resolve(rt, x.Path); !ok {
 			return nil, unknown(x.Path, rt)
 		}
 		def = at
@@ -150,7 +167,7 @@ func checkCompare(x *Compare, rt *scim.ResourceType, parent *scim.Attribute) (Ex
 			if v := at.Sub("value"); at.MultiValued && v != nil {
 				canon.Sub, def = v.Name, v
 			} else {
-				return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s is a complex attribute; compare one of its sub-attributes, such as %s.%s", canon, canon, exampleSub(at))
+				return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s is a complex attribute; compare one of its sub-attributes, such as %s.%s", x.Path, x.Path, exampleSub(at))
 			}
 		}
 	}

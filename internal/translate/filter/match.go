@@ -190,6 +190,15 @@ func present(v any) bool {
 // compare reports whether the attribute value a satisfies `op b` for one
 // value. def is the attribute's definition, or nil.
 func compare(def *scim.Attribute, op Op, a, b any) bool {
+	if s, ok := b.(string); ok && def != nil && def.Type == scim.Boolean {
+		// The string booleans Check converts (see there), unchecked.
+		switch {
+		case strings.EqualFold(s, "true"):
+			b = true
+		case strings.EqualFold(s, "false"):
+			b = false
+		}
+	}
 	switch want := b.(type) {
 	case string:
 		got, ok := a.(string)
@@ -327,7 +336,7 @@ func lookup(rt *scim.ResourceType, p scim.Path) (ext string, at, sub *scim.Attri
 			}
 		}
 		if at == nil {
-			canon, a, _, found := rt.Resolve(scim.Path{URN: p.URN, Attr: p.Attr})
+			canon, a, _, found := resolve(rt, scim.Path{URN: p.URN, Attr: p.Attr})
 			if !found {
 				return "", nil, nil, false
 			}
@@ -336,6 +345,9 @@ func lookup(rt *scim.ResourceType, p scim.Path) (ext string, at, sub *scim.Attri
 				ext = canon.URN
 			}
 		}
+	}
+	if at == nil && p.URN == "" && p.Sub == "" && strings.EqualFold(p.Attr, schemasAttr.Name) {
+		at = schemasAttr
 	}
 	if at == nil {
 		return "", nil, nil, false
