@@ -7,6 +7,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -27,6 +28,9 @@ func tree(e filter.Expr) any {
 			m["sub"] = p.Sub
 		}
 		return m
+	}
+	if e == nil || reflect.ValueOf(e).IsNil() {
+		return nil
 	}
 	switch x := e.(type) {
 	case *filter.Compare:
