@@ -77,6 +77,8 @@ var smallOptions = engine.Options{DefaultPageSize: 2, MaxPageSize: 5, BulkMaxOpe
 //   - memory: the reference store, Users and Groups;
 //   - usersonly: a store that serves Users only;
 //   - small: tight page and Bulk limits;
+//   - emulated: the store with every native capability off, so that the
+//     engine emulates filter, sort, ETag checks and PATCH;
 //   - faulty: Get fails by id: "panic" panics, "unavailable" is a 503 with
 //     Retry-After, "vendor" an error that is not a *scim.Error.
 func newTargets() map[string]*engine.Engine {
@@ -95,6 +97,7 @@ func newTargets() map[string]*engine.Engine {
 		"memory":    engine.New(memory.New(), engine.Options{}),
 		"usersonly": engine.New(&scriptedAdapter{Adapter: memory.New(), types: []*scim.ResourceType{scim.UserType}}, engine.Options{}),
 		"small":     engine.New(memory.New(), smallOptions),
+		"emulated":  engine.New(memory.New(memory.WithoutNative()), engine.Options{}),
 		"faulty":    engine.New(faulty, engine.Options{}),
 	}
 }

@@ -105,8 +105,15 @@ func TestRequestBodies(t *testing.T) {
 }
 
 // TestETags covers ETag on every single-resource response and the
-// conditional requests of RFC 7644 §3.14 / RFC 7232.
+// conditional requests of RFC 7644 §3.14 / RFC 7232, on a store that checks
+// versions itself and on one whose checks the engine emulates.
 func TestETags(t *testing.T) {
+	for _, root := range []string{memoryRoot, "/targets/emulated/scim/v2"} {
+		t.Run(strings.Split(root, "/")[2], func(t *testing.T) { testETags(t, root) })
+	}
+}
+
+func testETags(t *testing.T, memoryRoot string) {
 	f := newFixture(t)
 	uid, v1 := f.createUser(t, memoryRoot, "bjensen")
 	if !strings.HasPrefix(v1, `W/"`) {
