@@ -28,11 +28,7 @@ const sortUsers = `[
 
 func sortFixture(t testing.TB) []scim.Resource {
 	t.Helper()
-	var list []scim.Resource
-	for _, m := range decodeList(t, sortUsers) {
-		list = append(list, m)
-	}
-	return list
+	return decodeList(t, sortUsers)
 }
 
 func decodeList(t testing.TB, s string) []scim.Resource {
