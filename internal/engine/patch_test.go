@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/memory"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
@@ -139,4 +140,31 @@ func TestPatchNative(t *testing.T) {
 	}
 	_, err = e.Patch(ctx, scim.UserType, u.ID(), setDisplay, u.Version(), engine.Projection{})
 	wantStatus(t, "native Patch with a stale version", err, http.StatusPreconditionFailed, "")
+}
+
+// nativePatchNoETag is the memory store patching natively but declaring no
+// native ETags, as a vendor with PATCH and without versions would.
+type nativePatchNoETag struct{ *memory.Adapter }
+
+func (a nativePatchNoETag) Capabilities() adapters.Capabilities {
+	c := a.Adapter.Capabilities()
+	c.ETag = false
+	return c
+}
+
+func TestPatchNativeWithoutETag(t *testing.T) {
+	e := engine.New(nativePatchNoETag{memory.New()}, engine.Options{})
+	if c := e.Capabilities(); !c.Patch || c.ETag {
+		t.Fatalf("Capabilities() = %+v, want Patch without ETag", c)
+	}
+	ctx := t.Context()
+	u := mkUser(t, e, "n", `"displayName": "Before"`)
+	_, err := e.Patch(ctx, scim.UserType, u.ID(), setDisplay, `W/"stale"`, engine.Projection{})
+	wantStatus(t, "Patch with a stale If-Match", err, http.StatusPreconditionFailed, "")
+	r, err := e.Patch(ctx, scim.UserType, u.ID(), setDisplay, u.Version(), engine.Projection{})
+	if err != nil || r["displayName"] != "Patched" {
+		t.Errorf("Patch with the current version = %v, %v", r, err)
+	}
+	_, err = e.Patch(ctx, scim.UserType, "missing", setDisplay, `W/"1"`, engine.Projection{})
+	wantStatus(t, "Patch missing with If-Match", err, http.StatusNotFound, "")
 }

@@ -186,3 +186,18 @@ func TestProjectionNonCanonicalKeys(t *testing.T) {
 		t.Errorf("extension = %s, want only EmployeeNumber", c)
 	}
 }
+
+// TestProjectionLongParameters builds projections whose parameters are too
+// long to cache, and checks they still apply.
+func TestProjectionLongParameters(t *testing.T) {
+	long := strings.Repeat("noSuchAttribute,", 40) + "userName"
+	for range 2 {
+		got := translate.NewProjection(scim.UserType, []string{long}, nil).Apply(decode(t, storedUser))
+		if c := canon(t, got); c != `{"id":"2819c223","schemas":["`+coreUser+`","`+ent+`"],"userName":"bjensen"}` {
+			t.Errorf("long attributes list: %s", c)
+		}
+	}
+	if p1, p2 := translate.NewProjection(scim.UserType, nil, []string{"members"}), translate.NewProjection(scim.UserType, nil, []string{"members"}); p1 != p2 {
+		t.Errorf("the same short parameters built two projections, want the cached one")
+	}
+}

@@ -242,6 +242,11 @@ var typesRT = &scim.ResourceType{
 		{Name: "when", Type: scim.DateTime, Mutability: scim.ReadWrite, Returned: scim.ByDefault},
 		{Name: "serial", Type: scim.String, CaseExact: true, Mutability: scim.Immutable, Returned: scim.ByDefault},
 		{Name: "tags", Type: scim.String, MultiValued: true, Mutability: scim.ReadWrite, Returned: scim.ByDefault},
+		{Name: "codes", Type: scim.String, MultiValued: true, Mutability: scim.Immutable, Returned: scim.ByDefault},
+		{Name: "origin", Type: scim.Complex, Mutability: scim.Immutable, Returned: scim.ByDefault, SubAttributes: []*scim.Attribute{
+			{Name: "site", Type: scim.String, Mutability: scim.ReadWrite, Returned: scim.ByDefault},
+			{Name: "weight", Type: scim.Decimal, Mutability: scim.ReadWrite, Returned: scim.ByDefault},
+		}},
 		{Name: "owner", Type: scim.Complex, Mutability: scim.ReadWrite, Returned: scim.ByDefault, SubAttributes: []*scim.Attribute{
 			{Name: "value", Type: scim.String, Required: true, Mutability: scim.ReadWrite, Returned: scim.ByDefault},
 			{Name: "since", Type: scim.DateTime, Mutability: scim.Immutable, Returned: scim.ByDefault},
@@ -310,7 +315,8 @@ func TestValidateImmutable(t *testing.T) {
 			t.Errorf("HasImmutable(%s) = true, want false", rt.ID)
 		}
 	}
-	current := decode(t, thing(`, "id": "1", "serial": "SN-1", "owner": {"value": "o", "since": "2020-01-01T00:00:00Z"}`))
+	current := decode(t, thing(`, "id": "1", "serial": "SN-1", "owner": {"value": "o", "since": "2020-01-01T00:00:00Z"},
+		"codes": ["a", "B"], "origin": {"site": "Lab", "weight": 1.5}`))
 	tests := []struct {
 		name    string
 		in      string
@@ -321,7 +327,13 @@ func TestValidateImmutable(t *testing.T) {
 		{"omitted keeps the current value", thing(``), `"serial":"SN-1"`, ""},
 		{"omitted sub-attribute kept", thing(`, "owner": {"value": "p"}`), `"owner":{"since":"2020-01-01T00:00:00Z","value":"p"}`, ""},
 		{"same instant in another zone", thing(`, "owner": {"value": "o", "since": "2020-01-01T01:00:00+01:00"}`), `"since":"2020-01-01T01:00:00+01:00"`, ""},
+		{"multi-valued in another order and case", thing(`, "codes": ["b", "A"]`), `"codes":["b","A"]`, ""},
+		{"complex, same value", thing(`, "origin": {"site": "LAB", "weight": 1.5}`), `"origin":{"site":"LAB","weight":1.5}`, ""},
 		{"changed", thing(`, "serial": "SN-2"`), "", "serial"},
+		{"multi-valued element changed", thing(`, "codes": ["a", "C"]`), "", "codes"},
+		{"multi-valued element added", thing(`, "codes": ["a", "B", "c"]`), "", "codes"},
+		{"complex sub-attribute changed", thing(`, "origin": {"site": "Lab", "weight": 2}`), "", "origin"},
+		{"complex sub-attribute dropped", thing(`, "origin": {"site": "Lab"}`), "", "origin"},
 		{"changed case of a caseExact value", thing(`, "serial": "sn-1"`), "", "serial"},
 		{"changed sub-attribute", thing(`, "owner": {"value": "o", "since": "2021-01-01T00:00:00Z"}`), "", "owner.since"},
 	}
@@ -350,4 +362,30 @@ func TestValidateImmutable(t *testing.T) {
 	if _, err := translate.Validate(scim.GroupType, decode(t, `{"displayName": "G", "members": [{"value": "b"}]}`), cur); err != nil {
 		t.Errorf("Validate replacing Group members: %v", err)
 	}
+}
+
+// TestValidateNumbers decodes with json.Decoder.UseNumber, as a caller
+// keeping integer precision would, and passes Go numbers directly.
+func TestValidateNumbers(t *testing.T) {
+	dec := json.NewDecoder(strings.NewReader(thing(`, "count": 12, "ratio": 0.5`)))
+	dec.UseNumber()
+	var r scim.Resource
+	if err := dec.Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := translate.Validate(typesRT, r, nil)
+	if err != nil || got["count"] != float64(12) || got["ratio"] != 0.5 {
+		t.Errorf("Validate with json.Number = %v, %v; want float64 values", got, err)
+	}
+	r = decode(t, thing(``))
+	r["count"], r["ratio"] = 7, int64(3)
+	if got, err := translate.Validate(typesRT, r, nil); err != nil || got["count"] != float64(7) || got["ratio"] != float64(3) {
+		t.Errorf("Validate with Go ints = %v, %v", got, err)
+	}
+	r["count"] = json.Number("1.5")
+	_, err = translate.Validate(typesRT, r, nil)
+	wantScimError(t, "json.Number with a fraction for an integer", err, scim.InvalidValue, "count")
+	r["count"] = struct{}{}
+	_, err = translate.Validate(typesRT, r, nil)
+	wantScimError(t, "a Go value no JSON decoder makes", err, scim.InvalidValue, "unsupported value")
 }
