@@ -105,10 +105,11 @@ func checkValuePath(x *ValuePath, rt *scim.ResourceType, parent *scim.Attribute)
 	if x.Path.Sub != "" {
 		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: a value filter applies to an attribute, not to the sub-attribute %s", x.Path)
 	}
-	canon, at, _, ok := resolve(rt, x.Path)
+	urn, at, _, ok := lookup(rt, x.Path)
 	if !ok {
 		return nil, unknown(x.Path, rt)
 	}
+	canon := scim.Path{URN: urn, Attr: at.Name}
 	if at.Type != scim.Complex {
 		return nil, scim.BadRequest(scim.InvalidFilter, "invalid filter: %s is not a complex attribute, so it takes no value filter [...]", x.Path)
 	}
@@ -157,8 +158,13 @@ func checkCompare(x *Compare, rt *scim.ResourceType, parent *scim.Attribute) (Ex
 	} else {
 		var at, sub *scim.Attribute
 		var ok bool
-		if canon, at, sub, ok = resolve(rt, x.Path); !ok {
+		var urn string
+		if urn, at, sub, ok = lookup(rt, x.Path); !ok {
 			return nil, unknown(x.Path, rt)
+		}
+		canon = scim.Path{URN: urn, Attr: at.Name}
+		if sub != nil {
+			canon.Sub = sub.Name
 		}
 		def = at
 		if sub != nil {
@@ -171,12 +177,8 @@ func checkCompare(x *Compare, rt *scim.ResourceType, parent *scim.Attribute) (Ex
 			}
 		}
 	}
-	name := x.Path.String()
-	if parent != nil {
-		name = parent.Name + "[" + name + "]"
-	}
 	op := Op(strings.ToLower(string(x.Op)))
-	v, err := checkValue(def, op, x.Value, name)
+	v, err := checkValue(def, op, x.Value, x.Path, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -184,9 +186,14 @@ func checkCompare(x *Compare, rt *scim.ResourceType, parent *scim.Attribute) (Ex
 }
 
 // checkValue checks op and v against def and returns v in the form Match
-// compares: string, float64, bool or nil.
-func checkValue(def *scim.Attribute, op Op, v any, name string) (any, error) {
+// compares: string, float64, bool or nil. path, inside the value filter of
+// parent when that is set, names the attribute in error details.
+func checkValue(def *scim.Attribute, op Op, v any, path scim.Path, parent *scim.Attribute) (any, error) {
 	bad := func(format string, args ...any) error {
+		name := path.String()
+		if parent != nil {
+			name = parent.Name + "[" + name + "]"
+		}
 		return scim.BadRequest(scim.InvalidFilter, "invalid filter: %s %s: %s", name, op, fmt.Sprintf(format, args...))
 	}
 	switch op {
@@ -233,6 +240,9 @@ func checkValue(def *scim.Attribute, op Op, v any, name string) (any, error) {
 		}
 		return nil, bad("a boolean attribute takes true or false, not %s", kind(v))
 	case scim.Integer, scim.Decimal:
+		if _, ok := v.(float64); ok {
+			return v, nil // already the form Match compares; no new allocation
+		}
 		if f, ok := number(v); ok {
 			return f, nil
 		}
@@ -247,14 +257,13 @@ func checkValue(def *scim.Attribute, op Op, v any, name string) (any, error) {
 				return nil, bad("a dateTime attribute takes an RFC 3339 date-time such as \"2011-05-13T04:42:34Z\", not %s", quoteToken(s))
 			}
 		}
-		return s, nil
+		return v, nil
 	}
 	// string, reference, binary
-	s, ok := v.(string)
-	if !ok {
+	if _, ok := v.(string); !ok {
 		return nil, bad("a %s attribute takes a string, not %s", def.Type, kind(v))
 	}
-	return s, nil
+	return v, nil
 }
 
 // kind names the JSON type of a filter value for error details.

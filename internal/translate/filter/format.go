@@ -11,19 +11,19 @@ import (
 )
 
 // String renders c as SCIM filter text, e.g. `userName eq "bjensen"`.
-func (c *Compare) String() string { return string(appendExpr(nil, c)) }
+func (c *Compare) String() string { return string(appendExpr(make([]byte, 0, 128), c)) }
 
 // String renders a as SCIM filter text, parenthesizing only where needed.
-func (a *And) String() string { return string(appendExpr(nil, a)) }
+func (a *And) String() string { return string(appendExpr(make([]byte, 0, 128), a)) }
 
 // String renders o as SCIM filter text, parenthesizing only where needed.
-func (o *Or) String() string { return string(appendExpr(nil, o)) }
+func (o *Or) String() string { return string(appendExpr(make([]byte, 0, 128), o)) }
 
 // String renders n as `not (X)`.
-func (n *Not) String() string { return string(appendExpr(nil, n)) }
+func (n *Not) String() string { return string(appendExpr(make([]byte, 0, 128), n)) }
 
 // String renders v as `attr[filter]`.
-func (v *ValuePath) String() string { return string(appendExpr(nil, v)) }
+func (v *ValuePath) String() string { return string(appendExpr(make([]byte, 0, 128), v)) }
 
 // String renders p as PATCH path text that ParsePatchPath reads back as p.
 func (p PatchPath) String() string {

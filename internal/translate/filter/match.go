@@ -49,10 +49,10 @@ func Match(e Expr, r scim.Resource, rt *scim.ResourceType) bool {
 		if x == nil {
 			return false
 		}
-		ext, at, _, ok := lookup(rt, scim.Path{URN: x.Path.URN, Attr: x.Path.Attr})
+		urn, at, _, ok := lookup(rt, scim.Path{URN: x.Path.URN, Attr: x.Path.Attr})
 		var v any
 		if ok {
-			v = attrValue(r, ext, at.Name)
+			v = attrValue(r, extURN(rt, urn), at.Name)
 		} else {
 			v, _ = r.Get(scim.Path{URN: x.Path.URN, Attr: x.Path.Attr})
 		}
@@ -104,7 +104,7 @@ func MatchElement(e Expr, elem map[string]any, parent *scim.Attribute) bool {
 }
 
 func matchCompare(x *Compare, r scim.Resource, rt *scim.ResourceType) bool {
-	ext, at, sub, ok := lookup(rt, x.Path)
+	urn, at, sub, ok := lookup(rt, x.Path)
 	if !ok {
 		// Not an attribute of rt: read it by name, compare by JSON type.
 		v := attrValue(r, x.Path.URN, x.Path.Attr)
@@ -119,7 +119,7 @@ func matchCompare(x *Compare, r scim.Resource, rt *scim.ResourceType) bool {
 	if sub != nil {
 		def, subName = sub, sub.Name
 	}
-	return matchValue(def, x.Op, x.Value, attrValue(r, ext, at.Name), subName)
+	return matchValue(def, x.Op, x.Value, attrValue(r, extURN(rt, urn), at.Name), subName)
 }
 
 // matchValue reports whether v, the value of an attribute defined by def
@@ -310,11 +310,12 @@ func compareFold(a, b string) int {
 	return cmp.Compare(len(a), len(b))
 }
 
-// lookup finds the definitions for p in rt as rt.Resolve does, but first
-// by exact name, which is what a checked Expr holds, so the common case costs
-// a few string comparisons. ext is the extension URN holding the attribute,
-// or "" for the core schema and the common attributes.
-func lookup(rt *scim.ResourceType, p scim.Path) (ext string, at, sub *scim.Attribute, ok bool) {
+// lookup finds the definitions for p in rt as resolve (rt.Resolve) does,
+// but first by exact name, which is what a checked Expr holds, so the common
+// case costs a few string comparisons and no allocation. urn is the
+// canonical URN: the schema's ID, or "" for the common attributes and
+// "schemas".
+func lookup(rt *scim.ResourceType, p scim.Path) (urn string, at, sub *scim.Attribute, ok bool) {
 	if rt == nil || rt.Schema == nil {
 		if p.URN == "" {
 			at = exact(scim.CommonAttributes, p.Attr)
@@ -323,14 +324,16 @@ func lookup(rt *scim.ResourceType, p scim.Path) (ext string, at, sub *scim.Attri
 		switch p.URN {
 		case "":
 			if at = exact(scim.CommonAttributes, p.Attr); at == nil {
-				at = exact(rt.Schema.Attributes, p.Attr)
+				if at = exact(rt.Schema.Attributes, p.Attr); at != nil {
+					urn = rt.Schema.ID
+				}
 			}
 		case rt.Schema.ID:
-			at = exact(rt.Schema.Attributes, p.Attr)
+			urn, at = rt.Schema.ID, exact(rt.Schema.Attributes, p.Attr)
 		default:
 			for _, s := range rt.Extensions {
 				if s.ID == p.URN {
-					ext, at = s.ID, exact(s.Attributes, p.Attr)
+					urn, at = s.ID, exact(s.Attributes, p.Attr)
 					break
 				}
 			}
@@ -340,10 +343,7 @@ func lookup(rt *scim.ResourceType, p scim.Path) (ext string, at, sub *scim.Attri
 			if !found {
 				return "", nil, nil, false
 			}
-			at, ext = a, ""
-			if canon.URN != "" && canon.URN != rt.Schema.ID {
-				ext = canon.URN
-			}
+			urn, at = canon.URN, a
 		}
 	}
 	if at == nil && p.URN == "" && p.Sub == "" && strings.EqualFold(p.Attr, schemasAttr.Name) {
@@ -357,7 +357,16 @@ func lookup(rt *scim.ResourceType, p scim.Path) (ext string, at, sub *scim.Attri
 			return "", nil, nil, false
 		}
 	}
-	return ext, at, sub, true
+	return urn, at, sub, true
+}
+
+// extURN returns urn when it names an extension of rt, whose attributes
+// live under it in a resource, and "" otherwise.
+func extURN(rt *scim.ResourceType, urn string) string {
+	if rt != nil && rt.Schema != nil && urn == rt.Schema.ID {
+		return ""
+	}
+	return urn
 }
 
 func exact(attrs []*scim.Attribute, name string) *scim.Attribute {
