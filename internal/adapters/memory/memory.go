@@ -180,11 +180,18 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 		res scim.Resource
 		seq uint64
 	}
+	full := q.Filter != nil && derived(q.Filter)
 	hits := make([]hit, 0, len(recs))
 	for _, rec := range recs {
-		v := a.view(rt, rec)
-		if q.Filter == nil || filter.Match(q.Filter, v, rt) {
-			hits = append(hits, hit{v, rec.seq})
+		switch {
+		case q.Filter == nil:
+			hits = append(hits, hit{a.view(rt, rec), rec.seq})
+		case full:
+			if v := a.view(rt, rec); filter.Match(q.Filter, v, rt) {
+				hits = append(hits, hit{v, rec.seq})
+			}
+		case filter.Match(q.Filter, rec.res, rt):
+			hits = append(hits, hit{a.view(rt, rec), rec.seq})
 		}
 	}
 	a.mu.RUnlock()
@@ -570,22 +577,14 @@ func (a *Adapter) view(rt *scim.ResourceType, rec *record) scim.Resource {
 		if gs := a.groupsOf(v.ID()); len(gs) > 0 {
 			v["groups"] = gs
 		}
-		if ext, ok := v[scim.EnterpriseUserSchema].(map[string]any); ok {
-			if m, ok := ext["manager"].(map[string]any); ok {
-				mid, _ := m["value"].(string)
-				if u := a.byType[scim.UserType.ID][mid]; u != nil {
-					if d := displayOf(u.res); d != "" {
-						m["displayName"] = d
-					}
-				}
-			}
+		if name := a.managerName(v); name != "" {
+			v[scim.EnterpriseUserSchema].(map[string]any)["manager"].(map[string]any)["displayName"] = name
 		}
 	case scim.GroupType.ID:
 		for _, m := range members(v) {
 			mm := m.(map[string]any)
-			value := memberValue(mm)
 			typ, _ := mm["type"].(string)
-			if target := a.byType[typ][value]; target != nil {
+			if target := a.byType[typ][memberValue(mm)]; target != nil {
 				if d := displayOf(target.res); d != "" {
 					mm["display"] = d
 				}
@@ -593,6 +592,48 @@ func (a *Adapter) view(rt *scim.ResourceType, rec *record) scim.Resource {
 		}
 	}
 	return v
+}
+
+// managerName is the display name of the Enterprise manager of user u when
+// the manager is a user of this store, else "".
+func (a *Adapter) managerName(u scim.Resource) string {
+	ext, _ := u[scim.EnterpriseUserSchema].(map[string]any)
+	m, _ := ext["manager"].(map[string]any)
+	mid, _ := m["value"].(string)
+	if boss := a.byType[scim.UserType.ID][mid]; boss != nil && mid != "" {
+		return displayOf(boss.res)
+	}
+	return ""
+}
+
+// derived reports whether filter e names an attribute the store derives on
+// read (User.groups, the manager's displayName, Group members' display), so
+// that List must match it against the full view rather than the stored
+// attributes, which spares a deep copy per resource for every other filter.
+func derived(e filter.Expr) bool {
+	switch e := e.(type) {
+	case *filter.Compare:
+		return derivedAttr(e.Path)
+	case *filter.ValuePath:
+		return derivedAttr(e.Path)
+	case *filter.And:
+		return derived(e.Left) || derived(e.Right)
+	case *filter.Or:
+		return derived(e.Left) || derived(e.Right)
+	case *filter.Not:
+		return derived(e.X)
+	}
+	return true // an unknown node: be safe
+}
+
+func derivedAttr(p scim.Path) bool {
+	switch {
+	case strings.EqualFold(p.Attr, "groups"), strings.EqualFold(p.Attr, "members"):
+		return true
+	case strings.EqualFold(p.Attr, "manager"):
+		return strings.EqualFold(p.URN, scim.EnterpriseUserSchema) || p.URN == ""
+	}
+	return false
 }
 
 // groupsOf returns User.groups for member id: its direct memberships, in the
