@@ -45,6 +45,7 @@ func Run(t *testing.T, newAdapter func(t *testing.T) adapters.Adapter) {
 		{"FilterUsersByMetaDates", testFilterMetaDates},
 		{"FilterGroups", testFilterGroups},
 		{"FilterInvalidIsBadRequest", testFilterInvalid},
+		{"SearchAcrossTypes", testSearchAcrossTypes},
 		{"Paging", testPaging},
 		{"PagingWithFilter", testPagingWithFilter},
 		{"SortByAndOrder", testSort},

@@ -206,6 +206,47 @@ func testFilterInvalid(t *testing.T, a adapters.Adapter) {
 	}
 }
 
+// testSearchAcrossTypes is POST /.search at the root (RFC 7644 §3.4.3): one
+// query over every resource type, with one totalResults and one order.
+func testSearchAcrossTypes(t *testing.T, a adapters.Adapter) {
+	x := newTarget(t, a, engine.Options{})
+	x.needGroups()
+	x.user("ann", `"displayName": "Alpha Ann"`)
+	x.user("bob", `"displayName": "Beta Bob"`)
+	x.group("Alpha Team")
+	x.group("Gamma Team")
+	search := func(q engine.Query) *scim.ListResponse {
+		t.Helper()
+		lr, err := x.e.Search(t.Context(), nil, q)
+		if err != nil {
+			t.Fatalf("Search all types %+v: %v", q, err)
+		}
+		return lr
+	}
+	lr := search(engine.Query{Filter: `displayName sw "alpha"`, Count: -1})
+	if got := names(lr.Resources, "displayName"); lr.TotalResults != 2 || !equal(got, []string{"Alpha Ann", "Alpha Team"}) {
+		t.Errorf("displayName sw alpha over all types: %d, %v; want the user and the group", lr.TotalResults, got)
+	}
+	for _, r := range lr.Resources {
+		if rt := str(r, "meta.resourceType"); rt != "User" && rt != "Group" {
+			t.Errorf("result without its resourceType: %v", r)
+		}
+	}
+	// A filter only one type's schema has selects from that type.
+	if lr := search(engine.Query{Filter: `userName pr`, Count: -1}); lr.TotalResults != 2 {
+		t.Errorf("userName pr over all types: totalResults %d, want 2", lr.TotalResults)
+	}
+	// One order over both types, and paging across them.
+	lr = search(engine.Query{SortBy: "displayName", SortOrder: "descending", StartIndex: 2, Count: 2})
+	var got []string
+	for _, r := range lr.Resources {
+		got = append(got, str(r, "displayName"))
+	}
+	if lr.TotalResults != 4 || !slices.Equal(got, []string{"Beta Bob", "Alpha Team"}) {
+		t.Errorf("all types sorted by displayName descending, from 2, count 2: %d, %v; want 4, [Beta Bob Alpha Team]", lr.TotalResults, got)
+	}
+}
+
 // pagingSize is the number of resources the paging cases create: more than
 // two pages of the adapter's own limit.
 func pagingSize(a adapters.Adapter) int {
