@@ -16,6 +16,10 @@ import (
 // returned as nil.
 //
 // Beyond names, Check settles what RFC 7644 leaves to the service provider:
+//   - A common attribute (id, externalId, meta) may be qualified with the
+//     core schema's URN, as clients that qualify every name write it; its
+//     canonical path has no URN (RFC 7643 §3.1). "schemas" (RFC 7643 §3)
+//     is a multi-valued reference attribute without URN.
 //   - A comparison on a multi-valued complex attribute without a
 //     sub-attribute (`emails co "x"`) compares its "value" sub-attribute, as
 //     RFC 7644 §3.4.2.2 does in its `emails co "example.com"` example; the

@@ -56,6 +56,7 @@ func TestCheck(t *testing.T) {
 		{"canonical case", scim.UserType, `USERNAME Eq "x" AND Name.GivenName sw "B"`, core + `userName eq "x" and ` + core + `name.givenName sw "B"`},
 		{"common attributes", scim.UserType, `id eq "1" or externalId eq "2" or meta.lastModified gt "2011-05-13T04:42:34Z"`,
 			`id eq "1" or externalId eq "2" or meta.lastModified gt "2011-05-13T04:42:34Z"`},
+		{"common attributes with core urn", scim.UserType, core + `externalId eq "x" and ` + core + `meta.created pr`, `externalId eq "x" and meta.created pr`},
 		{"common attributes any case", scim.UserType, `ID eq "1" and META.RESOURCETYPE eq "User"`, `id eq "1" and meta.resourceType eq "User"`},
 		{"multi-valued complex means value", scim.UserType, `emails co "x"`, core + `emails.value co "x"`},
 		{"multi-valued complex pr", scim.UserType, `emails pr`, core + `emails pr`},

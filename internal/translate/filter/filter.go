@@ -23,6 +23,9 @@
 // Tabs, line breaks and other control characters outside strings, invalid
 // UTF-8, input longer than MaxLength and nesting deeper than MaxDepth are
 // rejected.
+//
+// An Expr is a plain tree that nothing in this package modifies: Check
+// returns a new one, and one Expr may be matched from many goroutines.
 package filter
 
 import "github.com/scim-gateway/scim-gateway/internal/scim"

@@ -340,6 +340,14 @@ func lookup(rt *scim.ResourceType, p scim.Path) (urn string, at, sub *scim.Attri
 		}
 		if at == nil {
 			canon, a, _, found := resolve(rt, scim.Path{URN: p.URN, Attr: p.Attr})
+			if !found && strings.EqualFold(p.URN, rt.Schema.ID) {
+				// A common attribute (id, externalId, meta) qualified with
+				// the core schema's URN: RFC 7643 §3.1 puts it in no
+				// schema, but a client that qualifies every name means the
+				// same attribute (the patch package reads paths so too).
+				a = find(scim.CommonAttributes, p.Attr)
+				canon, found = scim.Path{}, a != nil
+			}
 			if !found {
 				return "", nil, nil, false
 			}
@@ -367,6 +375,19 @@ func extURN(rt *scim.ResourceType, urn string) string {
 		return ""
 	}
 	return urn
+}
+
+// find returns the attribute named name in attrs, case-insensitively.
+func find(attrs []*scim.Attribute, name string) *scim.Attribute {
+	if a := exact(attrs, name); a != nil {
+		return a
+	}
+	for _, a := range attrs {
+		if strings.EqualFold(a.Name, name) {
+			return a
+		}
+	}
+	return nil
 }
 
 func exact(attrs []*scim.Attribute, name string) *scim.Attribute {
