@@ -91,7 +91,7 @@ func listAll(ctx context.Context, a adapters.Adapter, rt *scim.ResourceType, q a
 			return ids, total, nil
 		}
 		if start > 100000 {
-			return nil, 0, errors.New("List never ends")
+			return nil, 0, errors.New("native List pages never end")
 		}
 	}
 }
