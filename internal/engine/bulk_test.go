@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -328,4 +329,46 @@ func BenchmarkBulk(b *testing.B) {
 			b.Fatalf("Bulk = %v, %v", summary(resp), err)
 		}
 	}
+}
+
+// FuzzBulk checks that no Bulk request makes the engine panic or answer a
+// 5xx, for the request or any of its operations, and that every failed
+// operation carries its SCIM Error.
+func FuzzBulk(f *testing.F) {
+	f.Add(request(0, user("u", "u", ""), group("g", "G", "bulkId:u")))
+	f.Add(request(1, group("a", "A", "bulkId:b"), group("b", "B", "bulkId:a"), user("c", "", "")))
+	f.Add(request(0, `{"method": "PATCH", "path": "/Users/bulkId:u", "data": {"Operations": [{"op": "add", "path": "title", "value": "bulkId:u"}]}}`,
+		user("u", "u", `"emails": [{"value": "bulkId:u"}]`), `{"method": "DELETE", "path": "/Groups/bulkId:u", "version": "W/\"1\""}`))
+	f.Add(`{"Operations": [{"method": "put", "path": "/users/x/", "data": null}, {"method": "POST", "path": "/", "bulkId": ""}]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		if len(body) > 8<<10 {
+			return
+		}
+		var req scim.BulkRequest
+		if json.Unmarshal([]byte(body), &req) != nil {
+			return // the router rejects a body that does not decode
+		}
+		// Native and emulated PATCH, filter and ETags alike.
+		for _, a := range []*memory.Adapter{memory.New(), memory.New(memory.WithoutNative(), memory.WithMaxPageSize(3))} {
+			e := engine.New(a, engine.Options{BulkMaxOperations: 20})
+			resp, err := e.Bulk(t.Context(), req)
+			if err != nil {
+				if se := scim.AsError(err); se.Status >= 500 {
+					t.Fatalf("Bulk(%s): %v", body, err)
+				}
+				continue
+			}
+			for _, op := range resp.Operations {
+				status, convErr := strconv.Atoi(op.Status)
+				if convErr != nil || status < 200 || status >= 500 {
+					t.Fatalf("Bulk(%s): operation status %q: %+v", body, op.Status, op)
+				}
+				if status >= 400 {
+					if r, ok := op.Response.(map[string]any); !ok || r["status"] != op.Status {
+						t.Fatalf("Bulk(%s): failed operation without its error: %+v", body, op)
+					}
+				}
+			}
+		}
+	})
 }
