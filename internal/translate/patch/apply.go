@@ -230,7 +230,7 @@ func (a *applier) attr(kind string, t target, scope map[string]any, value any) e
 			// RFC 7644 §3.5.2.3: "Sub-attributes that are not specified in
 			// the value parameter are left unchanged"; add, targeting a
 			// complex attribute, sets the sub-attributes given (§3.5.2.1).
-			obj, err := a.merge(t, cur, v.(map[string]any))
+			obj, err := a.merge(t, kind, cur, v.(map[string]any))
 			if err != nil {
 				return err
 			}
@@ -245,8 +245,22 @@ func (a *applier) attr(kind string, t target, scope map[string]any, value any) e
 	if err := guard(t.def, t.name, old, next); err != nil {
 		return err
 	}
+	if keepStored(kind, t.def, old, next) {
+		return nil
+	}
 	store(scope, key, t.def.Name, next)
 	return nil
+}
+
+// keepStored reports whether writing next over old, equal values of def,
+// must leave the stored spelling alone: an add of a value the target
+// "already contains" makes no change (RFC 7644 §3.5.2.1), and neither does
+// writing its own value to a readOnly or immutable attribute. A replace of a
+// readWrite attribute writes next, so that a client can correct the case of
+// a case-insensitive value.
+func keepStored(kind string, def *scim.Attribute, old, next any) bool {
+	guarded := def.Mutability == scim.ReadOnly || def.Mutability == scim.Immutable
+	return (kind == opAdd || guarded) && !unassigned(old) && equalValue(def, old, next)
 }
 
 // subAttr applies kind to a sub-attribute of a single-valued complex
@@ -416,7 +430,7 @@ func (a *applier) filtered(kind string, t target, scope map[string]any, value an
 			if kind == opAdd {
 				// Add to a complex target sets the sub-attributes given
 				// (RFC 7644 §3.5.2.1).
-				_, err = a.merge(t, m, v)
+				_, err = a.merge(t, kind, m, v)
 			} else {
 				// RFC 7644 §3.5.2.3: "all matching record values SHALL be
 				// replaced".
@@ -478,15 +492,18 @@ func (a *applier) setSub(t target, obj map[string]any, kind string, value any, f
 		if err := a.guardSub(t, t.sub, cur, next); err != nil {
 			return err
 		}
+		if keepStored(kind, t.sub, cur, next) {
+			return nil
+		}
 	}
 	store(obj, key, t.sub.Name, next)
 	return nil
 }
 
 // merge sets the sub-attributes in v, a checked value of t.def, on cur, the
-// attribute's object or one of its elements (nil creates one), and returns
-// it.
-func (a *applier) merge(t target, cur any, v map[string]any) (map[string]any, error) {
+// attribute's object or one of its elements (nil creates one), for an
+// operation kind, and returns it.
+func (a *applier) merge(t target, kind string, cur any, v map[string]any) (map[string]any, error) {
 	obj, _ := cur.(map[string]any)
 	fresh := obj == nil
 	if fresh {
@@ -498,6 +515,9 @@ func (a *applier) merge(t target, cur any, v map[string]any) (map[string]any, er
 		if !fresh {
 			if err := a.guardSub(t, sub, old, v[k]); err != nil {
 				return nil, err
+			}
+			if keepStored(kind, sub, old, v[k]) {
+				continue
 			}
 		}
 		store(obj, key, sub.Name, v[k])
@@ -523,6 +543,9 @@ func (a *applier) replaceRecord(t target, rec, v map[string]any) error {
 		if err := a.guardSub(t, sub, old, nv); err != nil {
 			return err
 		}
+		if given && keepStored(opReplace, sub, old, nv) {
+			nv = old
+		}
 		if given {
 			next[sub.Name] = nv
 		}
@@ -546,7 +569,7 @@ func (a *applier) addElements(t target, cur any, v []any) (any, error) {
 			list = append(list, n)
 			i = len(list) - 1
 		} else if nm, ok := n.(map[string]any); ok {
-			if _, err := a.merge(t, list[i], nm); err != nil {
+			if _, err := a.merge(t, opAdd, list[i], nm); err != nil {
 				return nil, err
 			}
 		}
