@@ -170,49 +170,52 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 	if !a.native && (q.Filter != nil || q.SortBy != (scim.Path{})) {
 		return adapters.Page{}, fmt.Errorf("list %s with filter or sortBy: %w", rt.ID, errNotNative)
 	}
-	a.mu.RLock()
-	recs, err := a.table(rt)
-	if err != nil {
-		a.mu.RUnlock()
-		return adapters.Page{}, err
-	}
-	type hit struct {
-		res scim.Resource
-		seq uint64
-	}
-	full := q.Filter != nil && derived(q.Filter)
-	hits := make([]hit, 0, len(recs))
-	for _, rec := range recs {
-		switch {
-		case q.Filter == nil:
-			hits = append(hits, hit{a.view(rt, rec), rec.seq})
-		case full:
-			if v := a.view(rt, rec); filter.Match(q.Filter, v, rt) {
-				hits = append(hits, hit{v, rec.seq})
-			}
-		case filter.Match(q.Filter, rec.res, rt):
-			hits = append(hits, hit{a.view(rt, rec), rec.seq})
-		}
-	}
-	a.mu.RUnlock()
-
-	slices.SortFunc(hits, func(x, y hit) int { return cmp.Compare(x.seq, y.seq) })
-	res := make([]scim.Resource, len(hits))
-	for i, h := range hits {
-		res[i] = h.res
-	}
+	var by translate.SortBy
 	if q.SortBy != (scim.Path{}) {
 		order := "ascending"
 		if q.Descending {
 			order = "descending"
 		}
-		by, err := translate.ParseSort(rt, q.SortBy.String(), order)
-		if err != nil {
+		var err error
+		if by, err = translate.ParseSort(rt, q.SortBy.String(), order); err != nil {
 			return adapters.Page{}, err
 		}
-		// The same order the engine uses when it sorts for an adapter
-		// that cannot (RFC 7644 §3.4.2.3).
-		translate.Sort(res, by)
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	recs, err := a.table(rt)
+	if err != nil {
+		return adapters.Page{}, err
+	}
+	// Filter and sort keys read the stored attributes, unless they name a
+	// derived one; only the page returned is copied.
+	full := (q.Filter != nil && derived(q.Filter)) || (!by.IsZero() && derivedAttr(by.Path))
+	type hit struct {
+		rec  *record
+		view scim.Resource // when already made
+		key  translate.Key
+	}
+	hits := make([]hit, 0, len(recs))
+	for _, rec := range recs {
+		h := hit{rec: rec}
+		v := rec.res
+		if full {
+			v = a.view(rt, rec)
+			h.view = v
+		}
+		if q.Filter != nil && !filter.Match(q.Filter, v, rt) {
+			continue
+		}
+		if !by.IsZero() {
+			h.key = by.Key(v)
+		}
+		hits = append(hits, h)
+	}
+	slices.SortFunc(hits, func(x, y hit) int { return cmp.Compare(x.rec.seq, y.rec.seq) })
+	if !by.IsZero() {
+		// The order the engine uses when it sorts for an adapter that
+		// cannot (RFC 7644 §3.4.2.3), stable over creation order.
+		slices.SortStableFunc(hits, func(x, y hit) int { return by.Compare(x.key, y.key) })
 	}
 
 	start := max(q.StartIndex, 1) - 1
@@ -220,12 +223,19 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 	if count < 0 || (a.maxPage > 0 && count > a.maxPage) {
 		count = a.maxPage
 		if count == 0 {
-			count = len(res)
+			count = len(hits)
 		}
 	}
-	page := adapters.Page{TotalResults: len(res)}
-	if start < len(res) {
-		page.Resources = res[start:min(len(res), start+count)]
+	page := adapters.Page{TotalResults: len(hits)}
+	if start < len(hits) {
+		window := hits[start:min(len(hits), start+count)]
+		page.Resources = make([]scim.Resource, len(window))
+		for i, h := range window {
+			if h.view == nil {
+				h.view = a.view(rt, h.rec)
+			}
+			page.Resources[i] = h.view
+		}
 	}
 	return page, nil
 }

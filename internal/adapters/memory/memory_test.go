@@ -595,11 +595,23 @@ func BenchmarkList(b *testing.B) {
 	if e, err = filter.Check(e, scim.UserType); err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		p, err := a.List(ctx, scim.UserType, adapters.Query{Filter: e, StartIndex: 1, Count: 10})
-		if err != nil || p.TotalResults != 1 {
-			b.Fatalf("List = %v, %v", p, err)
-		}
+	byName, _, _, _ := scim.UserType.Resolve(scim.ParsePath("userName"))
+	for _, bc := range []struct {
+		name string
+		q    adapters.Query
+		want int
+	}{
+		{"userName_eq", adapters.Query{Filter: e, StartIndex: 1, Count: 10}, 1},
+		{"sorted_page", adapters.Query{SortBy: byName, Descending: true, StartIndex: 101, Count: 10}, 10},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := a.List(ctx, scim.UserType, bc.q)
+				if err != nil || len(p.Resources) != bc.want {
+					b.Fatalf("List = %d resources, %v", len(p.Resources), err)
+				}
+			}
+		})
 	}
 }
