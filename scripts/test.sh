@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Runs every check of the project, the same on a laptop and in CI:
+#   fmt          gofmt -l finds nothing to reformat
+#   vet          go vet ./...
+#   staticcheck  staticcheck ./... (installed into .tools/ on first use)
+#   test         go test -race ./...
+#   fuzz         each Fuzz target for FUZZTIME (default 5s)
+# With arguments, runs only the named steps: scripts/test.sh vet test
+#
+# Needs Go (go.mod's version) and network access to the Go module proxy on
+# first use. Services that later tests need (e.g. redis-server, from Debian's
+# packages) are to be installed here, before the test step, when absent.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# staticcheck 2026.2.2, the first release line that knows Go 1.26.
+STATICCHECK_VERSION=v0.8.2
+TOOLS_BIN="$PWD/.tools/bin"
+FUZZTIME="${FUZZTIME:-5s}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+need_go() {
+	if ! command -v go >/dev/null 2>&1; then
+		echo "go not found: install Go $(sed -n 's/^go //p' go.mod) or newer" >&2
+		exit 1
+	fi
+}
+
+run_fmt() {
+	step "gofmt -l"
+	local files unformatted
+	files=$(find . -name '*.go' -not -path './.git/*' -not -path './.tools/*')
+	# shellcheck disable=SC2086 # one argument per file
+	unformatted=$(gofmt -l $files)
+	if [[ -n "$unformatted" ]]; then
+		echo "these files need gofmt -w:" >&2
+		echo "$unformatted" >&2
+		return 1
+	fi
+	echo "all files formatted"
+}
+
+run_vet() {
+	step "go vet ./..."
+	go vet ./...
+}
+
+run_staticcheck() {
+	local want="${STATICCHECK_VERSION#v}"
+	if ! "$TOOLS_BIN/staticcheck" -version 2>/dev/null | grep -qF "($want)"; then
+		step "installing staticcheck $STATICCHECK_VERSION into .tools/bin"
+		GOBIN="$TOOLS_BIN" go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+	fi
+	step "staticcheck ./..."
+	"$TOOLS_BIN/staticcheck" ./...
+}
+
+run_test() {
+	step "go test -race ./..."
+	go test -race ./...
+}
+
+run_fuzz() {
+	step "fuzz each target for $FUZZTIME"
+	local pkg dir target found=0
+	for pkg in $(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do
+		dir=$(go list -f '{{.Dir}}' "$pkg")
+		grep -qs '^func Fuzz' "$dir"/*_test.go || continue
+		for target in $(go test -run '^$' -list '^Fuzz' "$pkg" | grep '^Fuzz' || true); do
+			found=$((found + 1))
+			echo "--- $pkg $target"
+			go test -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME" "$pkg"
+		done
+	done
+	echo "fuzzed $found targets"
+}
+
+need_go
+steps=("$@")
+if [[ ${#steps[@]} -eq 0 ]]; then
+	steps=(fmt vet staticcheck test fuzz)
+fi
+for s in "${steps[@]}"; do
+	case "$s" in
+	fmt | vet | staticcheck | test | fuzz) "run_$s" ;;
+	*)
+		echo "unknown step $s (want fmt, vet, staticcheck, test or fuzz)" >&2
+		exit 2
+		;;
+	esac
+done
+step "all checks passed: ${steps[*]}"
