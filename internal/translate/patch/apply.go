@@ -359,7 +359,7 @@ func (a *applier) filtered(kind string, t target, scope map[string]any, value an
 		// Nothing to add to: create the element the filter describes.
 		// IdP dialect: Microsoft Entra ID sends
 		// {"op":"Add","path":"emails[type eq \"work\"].value",...} for a user
-		// without a work email (testdata/entra/users-add-work-email).
+		// without a work email (testdata/entra/users-add-work-email-none-yet).
 		elem, ok := elementFrom(t.filter, t.def)
 		if !ok {
 			return scim.BadRequest(scim.NoTarget, "no element of %s matches the value filter, and an add can create one only from eq comparisons joined by and", t.name)

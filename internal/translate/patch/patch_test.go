@@ -473,6 +473,8 @@ func parse(t testing.TB, operations string) []scim.PatchOp {
 	return ops
 }
 
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
+
 func body(operations string) string {
 	return fmt.Sprintf(`{"schemas": [%q], "Operations": %s}`, scim.PatchOpSchema, operations)
 }
