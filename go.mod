@@ -1,6 +1,6 @@
 module github.com/scim-gateway/scim-gateway
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/go-chi/chi/v5 v5.5.0
@@ -9,4 +9,14 @@ require (
 	go.yaml.in/yaml/v3 v3.0.6
 )
 
-require github.com/q-uint/parser v0.3.1 // indirect
+require (
+	github.com/fsnotify/fsnotify v1.10.1 // indirect
+	github.com/getkin/kin-openapi v0.153.0 // indirect
+	github.com/google/uuid v1.6.0 // indirect
+	github.com/q-uint/parser v0.3.1 // indirect
+	github.com/sony/gobreaker/v2 v2.4.0 // indirect
+	golang.org/x/oauth2 v0.38.0 // indirect
+	golang.org/x/sync v0.25.0 // indirect
+	golang.org/x/sys v0.13.0 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
