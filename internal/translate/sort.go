@@ -115,7 +115,7 @@ func (s SortBy) Key(r scim.Resource) Key {
 	}
 	v := field(obj, s.attr.Name)
 	if s.attr.MultiValued {
-		list := asList(v)
+		list := scim.AsList(v)
 		if len(list) == 0 {
 			return Key{}
 		}
@@ -169,7 +169,7 @@ func keyOf(def *scim.Attribute, v any) Key {
 		}
 		return Key{kind: keyString, s: x}
 	}
-	if f, ok := number(v); ok {
+	if f, ok := scim.Number(v); ok {
 		return Key{kind: keyNumber, f: f}
 	}
 	return Key{} // a complex value where a simple one belongs: no value

@@ -153,7 +153,7 @@ func (v *validator) top(k string, val any) error {
 		}
 		obj, ok := val.(map[string]any)
 		if !ok {
-			return scim.BadRequest(scim.InvalidSyntax, "%s must be a JSON object holding the attributes of that schema, got %s", s.ID, jsonKind(val))
+			return scim.BadRequest(scim.InvalidSyntax, "%s must be a JSON object holding the attributes of that schema, got %s", s.ID, scim.JSONKind(val))
 		}
 		for _, sk := range sortedKeys(obj) {
 			def := s.Attr(sk)
@@ -263,7 +263,7 @@ func checkAttr(def *scim.Attribute, val any, name string) (any, error) {
 		}
 		return checkSingle(def, val, name)
 	}
-	list := asList(val) // a single value is coerced to one element
+	list := scim.AsList(val) // a single value is coerced to one element
 	out := make([]any, 0, len(list))
 	primary := false
 	for _, e := range list {
@@ -300,11 +300,11 @@ func checkAttr(def *scim.Attribute, val any, name string) (any, error) {
 // sub-attributes, or a simple value.
 func checkSingle(def *scim.Attribute, val any, name string) (any, error) {
 	if def.Type != scim.Complex {
-		return coerceValue(def, val, name)
+		return def.Coerce(val, name)
 	}
 	obj, ok := val.(map[string]any)
 	if !ok {
-		return nil, typeError(name, def, val)
+		return nil, def.TypeError(val, name)
 	}
 	out := make(map[string]any, len(obj))
 	for _, k := range sortedKeys(obj) {
@@ -360,14 +360,14 @@ func (v *validator) checkSchemas(val any, given bool) error {
 		for _, e := range l {
 			s, ok := e.(string)
 			if !ok {
-				return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array of schema URNs, got an element of type %s", jsonKind(e))
+				return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array of schema URNs, got an element of type %s", scim.JSONKind(e))
 			}
 			urns = append(urns, s)
 		}
 	case []string:
 		urns = l
 	default:
-		return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array of schema URNs, got %s", jsonKind(val))
+		return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array of schema URNs, got %s", scim.JSONKind(val))
 	}
 	core := false
 	for _, u := range urns {
@@ -474,7 +474,7 @@ func (v *validator) keep(s *scim.Schema, a *scim.Attribute, sub string, cur any)
 		holder[def.Name] = scim.CloneValue(cur)
 		return nil
 	}
-	if !equalValue(def, next, cur) {
+	if !def.Equal(next, cur) {
 		return scim.BadRequest(scim.Mutability, "attribute %s is immutable and already set: it cannot change", name)
 	}
 	return nil

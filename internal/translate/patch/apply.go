@@ -42,7 +42,7 @@ func (a *applier) op(op scim.PatchOp) error {
 	// resource itself, and the value holds the attributes to add or replace.
 	obj, ok := op.Value.(map[string]any)
 	if !ok {
-		return scim.BadRequest(scim.InvalidValue, "without a path, the value of an %s operation must be an object of attributes, got %s", kind, jsonKind(op.Value))
+		return scim.BadRequest(scim.InvalidValue, "without a path, the value of an %s operation must be an object of attributes, got %s", kind, scim.JSONKind(op.Value))
 	}
 	return a.attributes(kind, "", obj)
 }
@@ -260,7 +260,7 @@ func (a *applier) attr(kind string, t target, scope map[string]any, value any) e
 // a case-insensitive value.
 func keepStored(kind string, def *scim.Attribute, old, next any) bool {
 	guarded := def.Mutability == scim.ReadOnly || def.Mutability == scim.Immutable
-	return (kind == opAdd || guarded) && !unassigned(old) && equalValue(def, old, next)
+	return (kind == opAdd || guarded) && !scim.Unassigned(old) && def.Equal(old, next)
 }
 
 // subAttr applies kind to a sub-attribute of a single-valued complex
@@ -535,7 +535,7 @@ func (a *applier) replaceRecord(t target, rec, v map[string]any) error {
 	for _, sub := range t.def.SubAttributes {
 		_, old, _ := lookup(rec, sub.Name)
 		nv, given := v[sub.Name]
-		keep := !given && !unassigned(old) && (sub.Mutability == scim.ReadOnly || sub.Mutability == scim.Immutable)
+		keep := !given && !scim.Unassigned(old) && (sub.Mutability == scim.ReadOnly || sub.Mutability == scim.Immutable)
 		if keep {
 			next[sub.Name] = old
 			continue
@@ -590,7 +590,7 @@ func (a *applier) removeElements(t target, cur, value any) (any, error) {
 		return nil, err
 	}
 	list := elements(cur)
-	gone := asList(v)
+	gone := scim.AsList(v)
 	kept := list[:0]
 	for _, e := range list {
 		if index(t.def, gone, e) < 0 {
@@ -638,7 +638,7 @@ func (a *applier) schema(kind string, s *scim.Schema, value any) error {
 	}
 	obj, ok := value.(map[string]any)
 	if !ok {
-		return scim.BadRequest(scim.InvalidValue, "the value for the schema %s must be an object of its attributes, got %s", s.ID, jsonKind(value))
+		return scim.BadRequest(scim.InvalidValue, "the value for the schema %s must be an object of its attributes, got %s", s.ID, scim.JSONKind(value))
 	}
 	// The attributes are added or replaced one by one: attributes of the
 	// extension that the value does not name are left as they are, as for
@@ -665,11 +665,11 @@ func (a *applier) snapshot(def *scim.Attribute, cur any) any {
 func guard(def *scim.Attribute, name string, old, next any) error {
 	switch def.Mutability {
 	case scim.ReadOnly:
-		if !equalValue(def, old, next) {
+		if !def.Equal(old, next) {
 			return scim.BadRequest(scim.Mutability, "attribute %s is readOnly and cannot be changed", name)
 		}
 	case scim.Immutable:
-		if !unassigned(old) && !equalValue(def, old, next) {
+		if !scim.Unassigned(old) && !def.Equal(old, next) {
 			return scim.BadRequest(scim.Mutability, "attribute %s is immutable and already has a value", name)
 		}
 	}
@@ -694,7 +694,7 @@ func required(def *scim.Attribute, name string, old, next any) error {
 	if !def.Required || def.Mutability == scim.ReadOnly {
 		return nil
 	}
-	if unassigned(next) && !unassigned(old) {
+	if scim.Unassigned(next) && !scim.Unassigned(old) {
 		return scim.BadRequest(scim.Mutability, "attribute %s is required and cannot be removed", name)
 	}
 	if s, ok := next.(string); ok && strings.TrimSpace(s) == "" {
@@ -721,7 +721,7 @@ func index(def *scim.Attribute, list []any, n any) int {
 
 func sameElement(def *scim.Attribute, e, n any) bool {
 	if def.Type != scim.Complex {
-		return equalSingle(def, e, n)
+		return def.EqualElement(e, n)
 	}
 	em, eok := e.(map[string]any)
 	nm, nok := n.(map[string]any)
@@ -732,13 +732,13 @@ func sameElement(def *scim.Attribute, e, n any) bool {
 		_, nv, _ := lookup(nm, vs.Name)
 		if nv != nil {
 			_, ev, _ := lookup(em, vs.Name)
-			if !equalValue(vs, ev, nv) {
+			if !vs.Equal(ev, nv) {
 				return false
 			}
 			if ts := def.Sub("type"); ts != nil {
 				_, et, _ := lookup(em, ts.Name)
 				_, nt, _ := lookup(nm, ts.Name)
-				return unassigned(et) || unassigned(nt) || equalValue(ts, et, nt)
+				return scim.Unassigned(et) || scim.Unassigned(nt) || ts.Equal(et, nt)
 			}
 			return true
 		}
@@ -749,7 +749,7 @@ func sameElement(def *scim.Attribute, e, n any) bool {
 		}
 		_, ev, _ := lookup(em, sub.Name)
 		_, nv, _ := lookup(nm, sub.Name)
-		if !equalValue(sub, ev, nv) {
+		if !sub.Equal(ev, nv) {
 			return false
 		}
 	}
@@ -772,7 +772,7 @@ func elementFrom(e filter.Expr, def *scim.Attribute) (map[string]any, bool) {
 				(sub.Mutability == scim.ReadOnly && def.Mutability != scim.ReadOnly) {
 				return false
 			}
-			if prev, dup := elem[sub.Name]; dup && !equalSingle(sub, prev, x.Value) {
+			if prev, dup := elem[sub.Name]; dup && !sub.EqualElement(prev, x.Value) {
 				return false
 			}
 			elem[sub.Name] = x.Value
@@ -801,7 +801,7 @@ func clearPrimary(list []any, keep int) {
 // elements returns a fresh slice of the elements of cur, a multi-valued
 // attribute's value as stored (a single value counts as one element).
 func elements(cur any) []any {
-	l := asList(cur)
+	l := scim.AsList(cur)
 	out := make([]any, 0, len(l)+1)
 	return append(out, l...)
 }
@@ -810,7 +810,7 @@ func elements(cur any) []any {
 func dropEmpty(list []any) []any {
 	kept := list[:0]
 	for _, e := range list {
-		if !unassigned(e) {
+		if !scim.Unassigned(e) {
 			kept = append(kept, e)
 		}
 	}
@@ -846,7 +846,7 @@ func store(obj map[string]any, key, name string, v any) {
 	if key != "" && key != name {
 		delete(obj, key)
 	}
-	if unassigned(v) {
+	if scim.Unassigned(v) {
 		delete(obj, name)
 		return
 	}
@@ -863,7 +863,7 @@ func (a *applier) extensionsPresent() map[string]bool {
 	present := make(map[string]bool, len(a.rt.Extensions))
 	for _, ext := range a.rt.Extensions {
 		_, v, found := lookup(a.res, ext.ID)
-		present[ext.ID] = found && !unassigned(v)
+		present[ext.ID] = found && !scim.Unassigned(v)
 	}
 	return present
 }
@@ -877,7 +877,7 @@ func (a *applier) settleSchemas(before map[string]bool) error {
 	present := make(map[string]bool, len(a.rt.Extensions))
 	for _, ext := range a.rt.Extensions {
 		key, v, found := lookup(a.res, ext.ID)
-		if found && unassigned(v) {
+		if found && scim.Unassigned(v) {
 			delete(a.res, key)
 			found = false
 		}

@@ -79,7 +79,7 @@ func Parse(body []byte) ([]scim.PatchOp, error) {
 	}
 	obj, ok := doc.(map[string]any)
 	if !ok {
-		return nil, scim.BadRequest(scim.InvalidSyntax, "the PATCH body must be a JSON object, got %s", jsonKind(doc))
+		return nil, scim.BadRequest(scim.InvalidSyntax, "the PATCH body must be a JSON object, got %s", scim.JSONKind(doc))
 	}
 	var schemas, operations any
 	var hasSchemas, hasOperations bool
@@ -107,7 +107,7 @@ func Parse(body []byte) ([]scim.PatchOp, error) {
 	case !hasOperations || operations == nil:
 		return nil, scim.BadRequest(scim.InvalidSyntax, "the PATCH body has no Operations")
 	case !ok:
-		return nil, scim.BadRequest(scim.InvalidSyntax, "Operations must be an array, got %s", jsonKind(operations))
+		return nil, scim.BadRequest(scim.InvalidSyntax, "Operations must be an array, got %s", scim.JSONKind(operations))
 	case len(list) == 0:
 		return nil, scim.BadRequest(scim.InvalidSyntax, "Operations is empty; a PATCH needs at least one operation")
 	case len(list) > MaxOperations:
@@ -132,13 +132,13 @@ func checkSchemas(v any) error {
 	}
 	list, ok := v.([]any)
 	if !ok {
-		return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array holding %s, got %s", scim.PatchOpSchema, jsonKind(v))
+		return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array holding %s, got %s", scim.PatchOpSchema, scim.JSONKind(v))
 	}
 	found := false
 	for _, e := range list {
 		s, ok := e.(string)
 		if !ok {
-			return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array of URNs, got an element of type %s", jsonKind(e))
+			return scim.BadRequest(scim.InvalidSyntax, "schemas must be an array of URNs, got an element of type %s", scim.JSONKind(e))
 		}
 		found = found || strings.EqualFold(s, scim.PatchOpSchema)
 	}
@@ -152,7 +152,7 @@ func checkSchemas(v any) error {
 func parseOp(e any) (scim.PatchOp, error) {
 	m, ok := e.(map[string]any)
 	if !ok {
-		return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "an operation must be a JSON object, got %s", jsonKind(e))
+		return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "an operation must be a JSON object, got %s", scim.JSONKind(e))
 	}
 	var op scim.PatchOp
 	var rawOp, rawPath any
@@ -179,7 +179,7 @@ func parseOp(e any) (scim.PatchOp, error) {
 		if !hasOp {
 			return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "op is missing")
 		}
-		return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "op must be a string, got %s", jsonKind(rawOp))
+		return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "op must be a string, got %s", scim.JSONKind(rawOp))
 	}
 	// IdP dialect: Microsoft Entra ID sends "Add", "Replace" and "Remove"
 	// (testdata/entra/users-replace-multiple.in.json and the other
@@ -199,7 +199,7 @@ func parseOp(e any) (scim.PatchOp, error) {
 			op.Path = p
 		}
 	default:
-		return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "path must be a string, got %s", jsonKind(rawPath))
+		return scim.PatchOp{}, scim.BadRequest(scim.InvalidSyntax, "path must be a string, got %s", scim.JSONKind(rawPath))
 	}
 	switch {
 	case op.Op != opRemove && !hasValue:
@@ -207,7 +207,7 @@ func parseOp(e any) (scim.PatchOp, error) {
 	case op.Op != opRemove && op.Path == "":
 		v, ok := op.Value.(map[string]any)
 		if !ok {
-			return scim.PatchOp{}, scim.BadRequest(scim.InvalidValue, "without a path, the value of an %s operation must be an object of attributes, got %s", op.Op, jsonKind(op.Value))
+			return scim.PatchOp{}, scim.BadRequest(scim.InvalidValue, "without a path, the value of an %s operation must be an object of attributes, got %s", op.Op, scim.JSONKind(op.Value))
 		}
 		if len(v) == 0 {
 			return scim.PatchOp{}, scim.BadRequest(scim.InvalidValue, "without a path, the value of an %s operation must name at least one attribute", op.Op)
