@@ -44,7 +44,7 @@ type Response struct {
 	Status   int
 	Header   http.Header
 	Body     []byte // at most the configured limit (default 16 MiB)
-	Attempts int    // how many times the request was sent
+	Attempts int    // how many times the request was sent (attempts that failed to connect included)
 }
 
 // ErrOutcomeUnknown is wrapped by Do's error when a non-idempotent request
@@ -252,6 +252,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		attempts  int       // sends, the re-send after a 401 included
 		tries     int       // sends counted against MaxAttempts
 		refreshed bool
+		refused   string // the token a 401 refused
 	)
 	for {
 		if err := c.admit(ctx, req.Op); err != nil {
@@ -264,6 +265,12 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			if err != nil {
 				c.breaker.release()
 				return nil, c.tokenError(ctx, req.Op, err)
+			}
+			if refreshed && tok == refused {
+				// The source had nothing fresher (a static token): the 401
+				// stands.
+				c.breaker.release()
+				return last, nil
 			}
 		}
 		attempts++
@@ -280,7 +287,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				// The vendor refused the token (expired early, revoked, rotated
 				// elsewhere): one re-send with a fresh one. Safe for POST too:
 				// a 401 was not processed.
-				refreshed = true
+				refreshed, refused = true, tok
 				c.tokens.Invalidate(tok)
 				tries--
 				last, lastErr = a.resp, nil

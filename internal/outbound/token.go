@@ -19,9 +19,9 @@ type TokenSource interface {
 }
 
 // StaticToken is a TokenSource that always returns token (a personal or
-// long-lived token configured by hand); Invalidate does nothing, so a
-// refused token is re-sent once and the 401 returned. An empty token sends
-// no Authorization header.
+// long-lived token configured by hand). Invalidate does nothing: a 401 is
+// returned as it is, since there is no fresher token to retry with. An
+// empty token sends no Authorization header.
 func StaticToken(token string) TokenSource { return staticToken(token) }
 
 type staticToken string
