@@ -1,7 +1,10 @@
 package outbound
 
 import (
+	"errors"
+
 	"context"
+	"github.com/scim-gateway/scim-gateway/internal/scim"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -142,4 +145,13 @@ func stall(release <-chan struct{}) http.HandlerFunc {
 		case <-release:
 		}
 	}
+}
+
+func asScim(t *testing.T, err error) *scim.Error {
+	t.Helper()
+	var se *scim.Error
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v (%T) is not a *scim.Error", err, err)
+	}
+	return se
 }
