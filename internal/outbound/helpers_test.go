@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"errors"
+	"log/slog"
 
 	"context"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
@@ -15,10 +16,12 @@ import (
 
 // fakeClock replaces the client's clock and sleep: sleeping records the
 // wait and moves the clock on at once, so backoff and Retry-After tests
-// take no real time. Its time starts at the real time so that real context
-// deadlines compare sensibly with it.
+// take no real time. It stands still otherwise, starting at the real time
+// of its first reading so that real context deadlines compare sensibly
+// with it.
 type fakeClock struct {
 	mu     sync.Mutex
+	base   time.Time
 	off    time.Duration
 	sleeps []time.Duration
 }
@@ -26,7 +29,10 @@ type fakeClock struct {
 func (f *fakeClock) now() time.Time {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return time.Now().Add(f.off)
+	if f.base.IsZero() {
+		f.base = time.Now()
+	}
+	return f.base.Add(f.off)
 }
 
 func (f *fakeClock) sleep(ctx context.Context, d time.Duration) error {
@@ -155,3 +161,5 @@ func asScim(t *testing.T, err error) *scim.Error {
 	}
 	return se
 }
+
+var discard = slog.New(slog.DiscardHandler)
