@@ -188,3 +188,61 @@ func TestCallerCancelNotCountedByBreaker(t *testing.T) {
 		t.Errorf("breaker %v after callers' own deadlines, want closed", c.breaker.state)
 	}
 }
+
+func TestVendorRetryAfterPausesTarget(t *testing.T) {
+	srv := newScripted(t, status(429, "Retry-After", "2"), status(200))
+	c, clk := newTestClient(t, srv.URL, nil)
+	short := func() (context.Context, context.CancelFunc) { return context.WithTimeout(t.Context(), time.Second) }
+
+	ctx, cancel := short()
+	defer cancel()
+	resp, err := c.Do(ctx, Request{Path: "/a"})
+	if err != nil || resp.Status != 429 {
+		t.Fatalf("first Do = %v, %v; want the vendor's 429 at once", resp, err)
+	}
+	// Another request inside the pause is not sent: the vendor would only
+	// answer 429 again.
+	ctx2, cancel2 := short()
+	defer cancel2()
+	_, err = c.Do(ctx2, Request{Path: "/b"})
+	if se := asScim(t, err); se.Status != http.StatusTooManyRequests || se.RetryAfter != 2 || srv.count() != 1 {
+		t.Fatalf("Do during the pause = %v, server %d; want a 429 with Retry-After 2, nothing sent", err, srv.count())
+	}
+	// A caller that can wait, waits the pause out, then sends.
+	resp, err = c.Do(t.Context(), Request{Path: "/c"})
+	if err != nil || resp.Status != 200 || srv.count() != 2 {
+		t.Fatalf("Do after the pause = %v, %v", resp, err)
+	}
+	if w := clk.waits(); len(w) != 1 || w[0] != 2*time.Second {
+		t.Errorf("waits %v, want [2s]", w)
+	}
+}
+
+func TestVendorPauseCapped(t *testing.T) {
+	srv := newScripted(t, status(503, "Retry-After", "3600"), status(200))
+	c, clk := newTestClient(t, srv.URL, nil, WithRetry(RetryPolicy{MaxRetryAfter: 5 * time.Second}))
+	if resp, err := c.Do(t.Context(), Request{Path: "/"}); err != nil || resp.Status != 503 {
+		t.Fatalf("Do = %v, %v; want the 503 at once (Retry-After above the cap)", resp, err)
+	}
+	if resp, err := c.Do(t.Context(), Request{Path: "/"}); err != nil || resp.Status != 200 {
+		t.Fatalf("Do = %v, %v", resp, err)
+	}
+	if w := clk.waits(); len(w) != 1 || w[0] != 5*time.Second {
+		t.Errorf("waits %v, want the pause capped at 5s", w)
+	}
+}
+
+func TestWithClock(t *testing.T) {
+	srv := newScripted(t, status(429, "Retry-After", "30"), status(200))
+	clk := &fakeClock{}
+	c, err := New(srv.URL, nil, WithClock(clk.now, clk.sleep), WithClock(nil, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := c.Do(t.Context(), Request{Path: "/"}); err != nil || resp.Status != 200 {
+		t.Fatalf("Do = %v, %v", resp, err)
+	}
+	if w := clk.waits(); len(w) != 1 || w[0] != 30*time.Second {
+		t.Errorf("waits %v, want [30s] on the injected clock", w)
+	}
+}

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"time"
@@ -39,6 +40,8 @@ type options struct {
 	userAgent string
 	maxBody   int64
 	logHeader []string
+	now       func() time.Time
+	sleep     func(ctx context.Context, d time.Duration) error
 }
 
 // RetryPolicy says how often and how long Do retries. Zero fields keep the
@@ -86,6 +89,8 @@ func defaultOptions() options {
 		breaker:   BreakerPolicy{Failures: DefaultBreakerFailures, Cooldown: DefaultBreakerCooldown},
 		userAgent: DefaultUserAgent,
 		maxBody:   DefaultMaxResponseBytes,
+		now:       time.Now,
+		sleep:     sleepCtx,
 	}
 }
 
@@ -215,6 +220,21 @@ func WithLogHeaders(names ...string) Option {
 			if n != "" {
 				o.logHeader = append(o.logHeader, http.CanonicalHeaderKey(n))
 			}
+		}
+	}
+}
+
+// WithClock replaces the clock and the sleep used for backoff, Retry-After,
+// the rate limit and the breaker, so that adapter tests of 429 handling run
+// without real waits. sleep must return ctx's error if ctx ends first. Nil
+// functions are ignored. The per-attempt timeout stays on the real clock.
+func WithClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(o *options) {
+		if now != nil {
+			o.now = now
+		}
+		if sleep != nil {
+			o.sleep = sleep
 		}
 	}
 }

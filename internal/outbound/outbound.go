@@ -16,8 +16,10 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -95,6 +97,10 @@ type Client struct {
 	maxBody   int64
 	logHeader []string
 
+	holdMu     sync.Mutex
+	holdUntil  time.Time // no request is sent before it (see holdOn)
+	holdStatus int
+
 	// Hooks for tests: the clock, sleeping, and the jitter in [0, 1).
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -134,8 +140,8 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 		userAgent: o.userAgent,
 		maxBody:   o.maxBody,
 		logHeader: o.logHeader,
-		now:       time.Now,
-		sleep:     sleepCtx,
+		now:       o.now,
+		sleep:     o.sleep,
 		jitter:    rand.Float64,
 	}
 	if c.log == nil {
@@ -215,6 +221,7 @@ type attempt struct {
 	err     error     // the transport error when resp is nil, or errTooLarge
 	sent    bool      // the request line and headers were written: the vendor may have acted on it
 	timeout bool      // the per-attempt timeout (not the caller's context) ended it
+	invalid bool      // the request could not be built (a bad method or path): a bug, not retried
 }
 
 var errTooLarge = errors.New("response body exceeds the limit")
@@ -283,6 +290,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		if a.resp != nil && a.err == nil {
 			a.resp.Attempts = attempts
 			st := a.resp.Status
+			if st == http.StatusTooManyRequests || st == http.StatusServiceUnavailable {
+				c.holdOn(a.resp)
+			}
 			if st == http.StatusUnauthorized && !refreshed && c.tokens != nil {
 				// The vendor refused the token (expired early, revoked, rotated
 				// elsewhere): one re-send with a fresh one. Safe for POST too:
@@ -319,6 +329,9 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		}
 
 		// No usable answer.
+		if a.invalid {
+			return nil, fmt.Errorf("outbound: %s: %w", req.Op, a.err)
+		}
 		if ctx.Err() != nil {
 			if a.sent && !idem {
 				return nil, c.unknown(req.Op, method, attempts, a, c.ctxError(ctx, req.Op))
@@ -377,7 +390,11 @@ func (c *Client) url(req Request) string {
 	}
 	b.WriteString(req.Path)
 	if len(req.Query) > 0 {
-		b.WriteByte('?')
+		if strings.Contains(req.Path, "?") {
+			b.WriteByte('&')
+		} else {
+			b.WriteByte('?')
+		}
 		b.WriteString(req.Query.Encode())
 	}
 	return b.String()
@@ -400,16 +417,15 @@ func (c *Client) send(ctx context.Context, method, u string, req Request, tok st
 	}
 	hr, err := http.NewRequestWithContext(actx, method, u, body)
 	if err != nil {
-		return attempt{err: err}
+		return attempt{err: err, invalid: true}
 	}
-	if req.Body != nil {
-		// Lets the transport itself replay the body when it retries on a
-		// connection the server had closed before reading anything.
-		b := req.Body
-		hr.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
+	// NewRequest set GetBody for the *bytes.Reader, which lets the
+	// transport replay the body on a connection the server had closed
+	// before reading anything.
 	for k, v := range req.Header {
-		hr.Header[k] = v
+		// Clipped, so that a hook's Add reallocates instead of writing
+		// into the caller's array.
+		hr.Header[k] = slices.Clip(v)
 	}
 	if req.Body != nil && hr.Header.Get("Content-Type") == "" {
 		hr.Header.Set("Content-Type", "application/json")
@@ -483,6 +499,9 @@ func (c *Client) admit(ctx context.Context, op string) error {
 	if err := ctx.Err(); err != nil {
 		return c.ctxError(ctx, op)
 	}
+	if err := c.waitHold(ctx, op); err != nil {
+		return err
+	}
 	if ok, wait := c.breaker.allow(c.now()); !ok {
 		return &scim.Error{Status: http.StatusServiceUnavailable, RetryAfter: seconds(wait),
 			Detail: "the vendor is failing; requests are paused (circuit breaker open)",
@@ -507,6 +526,46 @@ func (c *Client) admit(ctx context.Context, op string) error {
 	if err := c.sleep(ctx, d); err != nil {
 		r.CancelAt(c.now())
 		c.breaker.release()
+		return c.ctxError(ctx, op)
+	}
+	return nil
+}
+
+// holdOn pauses the whole client after a 429 or 503 with Retry-After:
+// the vendor limits the target (its token), not one request, and a request
+// sent before the wait passes only earns another 429 (VENDORS.md 1.11) or,
+// at RingCentral, restarts the penalty (VENDORS.md 2.10). The pause is
+// capped at RetryPolicy.MaxRetryAfter.
+func (c *Client) holdOn(r *Response) {
+	d, ok := RetryAfter(r.Header, c.now())
+	if !ok || d <= 0 {
+		return
+	}
+	until := c.now().Add(min(d, c.retry.MaxRetryAfter))
+	c.holdMu.Lock()
+	if until.After(c.holdUntil) {
+		c.holdUntil, c.holdStatus = until, r.Status
+	}
+	c.holdMu.Unlock()
+}
+
+// waitHold waits out a pause set by holdOn, or fails at once with its
+// status (429 or 503) and Retry-After when the caller's deadline comes
+// first.
+func (c *Client) waitHold(ctx context.Context, op string) error {
+	c.holdMu.Lock()
+	until, st := c.holdUntil, c.holdStatus
+	c.holdMu.Unlock()
+	d := until.Sub(c.now())
+	if d <= 0 {
+		return nil
+	}
+	if !c.fits(ctx, d) {
+		return &scim.Error{Status: st, RetryAfter: seconds(d),
+			Detail: "the vendor asked to pause requests to this target; retry later",
+			Err:    fmt.Errorf("outbound: %s: target paused by vendor status %d", op, st)}
+	}
+	if err := c.sleep(ctx, d); err != nil {
 		return c.ctxError(ctx, op)
 	}
 	return nil

@@ -580,3 +580,24 @@ func TestNoRedirectFollowed(t *testing.T) {
 		t.Fatalf("Do = %+v, %v; want the 307 itself", resp, err)
 	}
 }
+
+func TestInvalidRequestNotRetried(t *testing.T) {
+	srv := newScripted(t, status(200))
+	c, clk := newTestClient(t, srv.URL, nil)
+	_, err := c.Do(t.Context(), Request{Method: "BAD METHOD", Path: "/"})
+	var se *scim.Error
+	if err == nil || errors.As(err, &se) || srv.count() != 0 || len(clk.waits()) != 0 {
+		t.Fatalf("Do(bad method) = %v, sent %d, waits %v; want a plain error at once", err, srv.count(), clk.waits())
+	}
+}
+
+func TestPathWithQuery(t *testing.T) {
+	srv := newScripted(t, status(200))
+	c, _ := newTestClient(t, srv.URL, nil)
+	if _, err := c.Do(t.Context(), Request{Path: "/Users?startIndex=2", Query: map[string][]string{"count": {"5"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if q := srv.request(0).URL.RawQuery; q != "startIndex=2&count=5" {
+		t.Errorf("query %q", q)
+	}
+}
