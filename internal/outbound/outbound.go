@@ -481,12 +481,13 @@ func readCapped(r io.Reader, contentLength, limit int64) ([]byte, error) {
 }
 
 // record tells the breaker how an attempt went: transport failures and 5xx
-// count against the vendor, 4xx and the caller's own cancellation do not.
+// count against the vendor; 4xx, the caller's own cancellation and a
+// request that could not be built do not.
 func (c *Client) record(ctx context.Context, a attempt) {
 	switch {
 	case a.resp != nil:
 		c.breaker.done(c.now(), a.resp.Status >= 500)
-	case ctx.Err() != nil:
+	case ctx.Err() != nil, a.invalid:
 		c.breaker.release()
 	default:
 		c.breaker.done(c.now(), true)

@@ -3,13 +3,18 @@ package outbound
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
@@ -599,5 +604,80 @@ func TestPathWithQuery(t *testing.T) {
 	}
 	if q := srv.request(0).URL.RawQuery; q != "startIndex=2&count=5" {
 		t.Errorf("query %q", q)
+	}
+}
+
+func TestLogsNoSecrets(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewJSONHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv := newScripted(t, status(503, "Retry-After", "0"), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "req-77")
+		_, _ = w.Write([]byte(`{"emails":[{"value":"secret-body@example.com"}]}`))
+	})
+	c, _ := newTestClient(t, srv.URL, StaticToken("s3cr3t-token"), WithLogger(log), WithLogHeaders("x-request-id", ""))
+	_, err := c.Do(t.Context(), Request{Method: "POST", Path: "/Users/.search", Op: "test.Search",
+		Query: map[string][]string{"filter": {`userName eq "query-pii@example.com"`}},
+		Body:  []byte(`{"filter":"userName eq \"body-pii@example.com\""}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	for _, secret := range []string{"s3cr3t-token", "query-pii", "body-pii", "secret-body"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("log contains %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{`"msg":"outbound attempt"`, `"msg":"outbound retry"`, `"op":"test.Search"`, `"status":503`, `"status":200`, `"X-Request-Id":"req-77"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// TestConcurrentUse runs many callers through one client with retries, a
+// token cache, the rate limiter and the breaker, for the race detector.
+func TestConcurrentUse(t *testing.T) {
+	var n atomic.Int64
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) % 5 {
+		case 0:
+			status(503, "Retry-After", "0")(w, r)
+		case 1:
+			status(502)(w, r)
+		default:
+			status(200)(w, r)
+		}
+	})
+	var fetches atomic.Int64
+	tc := NewTokenCache(func(context.Context) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: fmt.Sprint("t", fetches.Add(1))}, nil
+	}, 0)
+	c, _ := newTestClient(t, srv.URL, tc, WithRateLimit(1e6, 100), WithBreaker(BreakerPolicy{Failures: 1000}))
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			for j := range 20 {
+				resp, err := c.Do(t.Context(), Request{Method: "GET", Path: fmt.Sprintf("/Users/%d-%d", i, j)})
+				if err != nil || (resp.Status != 200 && resp.Status != 502 && resp.Status != 503) {
+					t.Errorf("Do = %v, %v", resp, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if fetches.Load() != 1 {
+		t.Errorf("%d token fetches, want 1", fetches.Load())
 	}
 }

@@ -336,8 +336,7 @@ func TestTokenCacheRejectsEmptyToken(t *testing.T) {
 func TestUnauthorizedRefreshesOnce(t *testing.T) {
 	ts := newTokenServer(t, AuthStyleHeader)
 	tc := NewTokenCache(ts.grant().Fetch(), time.Minute)
-	var api *scripted
-	api = newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+	api := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
 		// The vendor revoked a1 early; only a2 works.
 		if r.Header.Get("Authorization") != "Bearer a2" {
 			status(401)(w, r)
