@@ -225,13 +225,7 @@ func (g RefreshGrant) Fetch() func(ctx context.Context) (*oauth2.Token, error) {
 	return func(ctx context.Context) (*oauth2.Token, error) {
 		mu.Lock()
 		defer mu.Unlock()
-		if g.HTTPClient != nil {
-			ctx = context.WithValue(ctx, oauth2.HTTPClient, g.HTTPClient)
-		}
-		// A token without an access token is invalid, so the source
-		// refreshes at once; x/oauth2 keeps the old refresh token when the
-		// answer has none.
-		tok, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: current}).Token()
+		tok, err := refresh(ctx, cfg, g.HTTPClient, current)
 		if err != nil {
 			return nil, fmt.Errorf("outbound: refresh token grant: %w", err)
 		}
