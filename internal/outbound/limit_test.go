@@ -246,3 +246,13 @@ func TestWithClock(t *testing.T) {
 		t.Errorf("waits %v, want [30s] on the injected clock", w)
 	}
 }
+
+func TestBreakerIgnoresNotImplemented(t *testing.T) {
+	srv := newScripted(t, status(501))
+	c, _ := newTestClient(t, srv.URL, nil, WithBreaker(BreakerPolicy{Failures: 2}), WithRetry(RetryPolicy{MaxAttempts: 1}))
+	for i := range 4 {
+		if resp, err := c.Do(t.Context(), Request{Path: "/Bulk"}); err != nil || resp.Status != 501 {
+			t.Fatalf("Do %d = %v, %v; want the 501 each time", i, resp, err)
+		}
+	}
+}

@@ -67,9 +67,9 @@ type RetryPolicy struct {
 // BreakerPolicy configures the circuit breaker. Zero fields keep the
 // defaults when passed to WithBreaker; Failures < 0 switches it off.
 type BreakerPolicy struct {
-	// Failures is how many failures in a row (transport errors and 5xx
-	// answers; 4xx answers are the vendor working) open the breaker.
-	// Default 10.
+	// Failures is how many failures in a row (transport errors, timeouts
+	// and 5xx answers other than 501 and 505; 4xx answers are the vendor
+	// working) open the breaker. Default 10.
 	Failures int
 	// Cooldown is how long the breaker stays open before it lets one probe
 	// request through (half-open). Default 30s.
@@ -227,7 +227,9 @@ func WithLogHeaders(names ...string) Option {
 // WithClock replaces the clock and the sleep used for backoff, Retry-After,
 // the rate limit and the breaker, so that adapter tests of 429 handling run
 // without real waits. sleep must return ctx's error if ctx ends first. Nil
-// functions are ignored. The per-attempt timeout stays on the real clock.
+// functions are ignored. The per-attempt timeout stays on the real clock,
+// and callers' deadlines are real times compared with now, so now should
+// start at the real time (and may then stand still or run ahead).
 func WithClock(now func() time.Time, sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(o *options) {
 		if now != nil {

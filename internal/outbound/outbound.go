@@ -446,7 +446,11 @@ func (c *Client) send(ctx context.Context, method, u string, req Request, tok st
 	}
 	defer resp.Body.Close()
 	r := &Response{Status: resp.StatusCode, Header: resp.Header}
-	r.Body, err = readCapped(resp.Body, resp.ContentLength, c.maxBody)
+	cl := resp.ContentLength
+	if method == http.MethodHead {
+		cl = -1 // the length a GET would have; there is no body
+	}
+	r.Body, err = readCapped(resp.Body, cl, c.maxBody)
 	if err != nil {
 		if errors.Is(err, errTooLarge) {
 			r.Body = nil
@@ -486,12 +490,19 @@ func readCapped(r io.Reader, contentLength, limit int64) ([]byte, error) {
 func (c *Client) record(ctx context.Context, a attempt) {
 	switch {
 	case a.resp != nil:
-		c.breaker.done(c.now(), a.resp.Status >= 500)
+		c.breaker.done(c.now(), vendorFailure(a.resp.Status))
 	case ctx.Err() != nil, a.invalid:
 		c.breaker.release()
 	default:
 		c.breaker.done(c.now(), true)
 	}
+}
+
+// vendorFailure reports whether an answer counts against the vendor's
+// health: 5xx, except 501 and 505, which say what the vendor does not do,
+// not that it is failing.
+func vendorFailure(st int) bool {
+	return st >= 500 && st != http.StatusNotImplemented && st != http.StatusHTTPVersionNotSupported
 }
 
 // admit passes the breaker and the rate limit before an attempt; on

@@ -681,3 +681,15 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("%d token fetches, want 1", fetches.Load())
 	}
 }
+
+func TestHeadBodyCap(t *testing.T) {
+	srv := newScripted(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000")
+		w.WriteHeader(200)
+	})
+	c, _ := newTestClient(t, srv.URL, nil, WithMaxResponseBytes(10))
+	resp, err := c.Do(t.Context(), Request{Method: "HEAD", Path: "/"})
+	if err != nil || resp.Status != 200 {
+		t.Fatalf("HEAD with a large Content-Length = %v, %v; want the 200", resp, err)
+	}
+}
