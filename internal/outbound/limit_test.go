@@ -256,3 +256,22 @@ func TestBreakerIgnoresNotImplemented(t *testing.T) {
 		}
 	}
 }
+
+func TestWaitLeavesTimeForTheAttempt(t *testing.T) {
+	srv := newScripted(t, status(429, "Retry-After", "1"), status(201))
+	c, clk := newTestClient(t, srv.URL, nil)
+	dl := clk.now().Add(time.Second + attemptReserve/2) // the wait fits, the attempt after it hardly
+	ctx, cancel := context.WithDeadline(t.Context(), dl)
+	defer cancel()
+	resp, err := c.Do(ctx, Request{Method: "POST", Path: "/Users", Body: []byte(`{}`)})
+	if err != nil || resp.Status != 429 || srv.count() != 1 || len(clk.waits()) != 0 {
+		t.Fatalf("Do = %v, %v after %d requests; want the 429 at once", resp, err, srv.count())
+	}
+	srv2 := newScripted(t, status(429, "Retry-After", "1"), status(201))
+	c2, clk2 := newTestClient(t, srv2.URL, nil)
+	ctx2, cancel2 := context.WithDeadline(t.Context(), clk2.now().Add(time.Second+2*attemptReserve))
+	defer cancel2()
+	if resp, err := c2.Do(ctx2, Request{Method: "POST", Path: "/Users", Body: []byte(`{}`)}); err != nil || resp.Status != 201 {
+		t.Fatalf("Do with room = %v, %v; want the retry's 201", resp, err)
+	}
+}

@@ -600,10 +600,16 @@ func (c *Client) stopped(last *Response, lastErr, err error) (*Response, error) 
 	return nil, err
 }
 
-// fits reports whether waiting d still leaves the caller's deadline ahead.
+// attemptReserve is the time a wait must leave before the caller's
+// deadline for the attempt after it: sending a POST with a few
+// milliseconds left would likely turn a clear 429 into an unknown outcome.
+const attemptReserve = 250 * time.Millisecond
+
+// fits reports whether waiting d still leaves time for an attempt before
+// the caller's deadline.
 func (c *Client) fits(ctx context.Context, d time.Duration) bool {
 	dl, ok := ctx.Deadline()
-	return !ok || c.now().Add(d).Before(dl)
+	return !ok || !c.now().Add(d+attemptReserve).After(dl)
 }
 
 // waitFor is the wait before retrying after answer r of try n, and whether
