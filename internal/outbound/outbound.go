@@ -7,6 +7,7 @@ package outbound
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -406,10 +407,13 @@ func (c *Client) send(ctx context.Context, method, u string, req Request, tok st
 	defer cancel()
 	// WroteHeaders fires once the request line and headers went to the
 	// connection's buffer: before it, nothing reached the vendor (dial, TLS,
-	// proxy CONNECT failures), so even a POST is safe to re-send.
-	var sent atomic.Bool
+	// proxy CONNECT failures), so even a POST is safe to re-send. GetConn
+	// fires first in any transport that reports to httptrace (net/http's
+	// does); one that does not, leaves only the error to judge by.
+	var traced, wrote atomic.Bool
 	actx = httptrace.WithClientTrace(actx, &httptrace.ClientTrace{
-		WroteHeaders: func() { sent.Store(true) },
+		GetConn:      func(string) { traced.Store(true) },
+		WroteHeaders: func() { wrote.Store(true) },
 	})
 	var body io.Reader
 	if req.Body != nil {
@@ -442,7 +446,8 @@ func (c *Client) send(ctx context.Context, method, u string, req Request, tok st
 	resp, err := c.hc.Do(hr)
 	timedOut := func() bool { return ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) }
 	if err != nil {
-		return attempt{err: err, sent: sent.Load(), timeout: timedOut()}
+		sent := wrote.Load() || (!traced.Load() && !connectError(err))
+		return attempt{err: err, sent: sent, timeout: timedOut()}
 	}
 	defer resp.Body.Close()
 	r := &Response{Status: resp.StatusCode, Header: resp.Header}
@@ -460,6 +465,23 @@ func (c *Client) send(ctx context.Context, method, u string, req Request, tok st
 		return attempt{err: err, sent: true, timeout: timedOut()}
 	}
 	return attempt{resp: r, sent: true}
+}
+
+// connectError reports whether err arose while connecting (name lookup,
+// dial, proxy CONNECT, TLS handshake), before any of the request could be
+// written.
+func connectError(err error) bool {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	var certErr *tls.CertificateVerificationError
+	var recErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr), errors.As(err, &certErr), errors.As(err, &recErr):
+		return true
+	case errors.As(err, &opErr):
+		return opErr.Op == "dial" || opErr.Op == "proxyconnect"
+	}
+	return false
 }
 
 // readCapped reads r to the end, failing with errTooLarge past limit bytes.

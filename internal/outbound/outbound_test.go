@@ -693,3 +693,37 @@ func TestHeadBodyCap(t *testing.T) {
 		t.Fatalf("HEAD with a large Content-Length = %v, %v; want the 200", resp, err)
 	}
 }
+
+// TestUntracedTransport: a transport that does not report to httptrace
+// leaves only the error to judge whether a POST was sent.
+func TestUntracedTransport(t *testing.T) {
+	tests := []struct {
+		name        string
+		err         error
+		wantUnknown bool
+	}{
+		{"dial error", &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}, false},
+		{"dns error", &net.DNSError{Err: "no such host", Name: "vendor.invalid"}, false},
+		{"read error", &net.OpError{Op: "read", Net: "tcp", Err: errors.New("connection reset by peer")}, true},
+		{"opaque error", io.ErrUnexpectedEOF, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls atomic.Int64
+			hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				if calls.Add(1) == 1 {
+					return nil, tt.err
+				}
+				return &http.Response{StatusCode: 201, Header: http.Header{}, Body: http.NoBody, Request: r}, nil
+			})}
+			c, _ := newTestClient(t, "http://vendor.test", nil, WithHTTPClient(hc))
+			resp, err := c.Do(t.Context(), Request{Method: "POST", Path: "/Users", Body: []byte(`{}`)})
+			if got := errors.Is(err, ErrOutcomeUnknown); got != tt.wantUnknown {
+				t.Fatalf("Do = %v, %v; outcome unknown %v, want %v", resp, err, got, tt.wantUnknown)
+			}
+			if !tt.wantUnknown && (err != nil || resp.Status != 201 || calls.Load() != 2) {
+				t.Fatalf("Do = %v, %v after %d calls; want the retry's 201", resp, err, calls.Load())
+			}
+		})
+	}
+}

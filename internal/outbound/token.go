@@ -138,7 +138,7 @@ func (tc *TokenCache) fresh(now time.Time) bool {
 func (tc *TokenCache) run(ctx context.Context, call *fetchCall) {
 	ctx, cancel := context.WithTimeout(ctx, tc.fetchTimeout)
 	defer cancel()
-	tok, err := tc.fetch(ctx)
+	tok, err := tc.safeFetch(ctx)
 	if err == nil && (tok == nil || tok.AccessToken == "") {
 		err = errors.New("outbound: token fetch returned no access token")
 	}
@@ -152,6 +152,18 @@ func (tc *TokenCache) run(ctx context.Context, call *fetchCall) {
 	tc.mu.Unlock()
 	call.tok, call.err = tok, err
 	close(call.done)
+}
+
+// safeFetch runs fetch, turning a panic into an error: the fetch runs on
+// its own goroutine, where a panic would end the process, and its waiters
+// must be released either way.
+func (tc *TokenCache) safeFetch(ctx context.Context) (tok *oauth2.Token, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			tok, err = nil, fmt.Errorf("outbound: token fetch panicked: %v", p)
+		}
+	}()
+	return tc.fetch(ctx)
 }
 
 // Invalidate drops token if it is the cached one, so the next Token

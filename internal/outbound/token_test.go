@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -382,5 +383,12 @@ func TestTokenErrorIs502(t *testing.T) {
 	var re *oauth2.RetrieveError
 	if se := asScim(t, err); se.Status != http.StatusBadGateway || !errors.As(err, &re) || api.count() != 0 {
 		t.Fatalf("Do = %v, API requests %d; want a 502 wrapping the token error and nothing sent", err, api.count())
+	}
+}
+
+func TestTokenCacheFetchPanic(t *testing.T) {
+	tc := NewTokenCache(func(context.Context) (*oauth2.Token, error) { panic("boom") }, 0)
+	if _, err := tc.Token(t.Context()); err == nil || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("Token with a panicking fetch = %v, want an error", err)
 	}
 }
