@@ -727,3 +727,48 @@ func TestUntracedTransport(t *testing.T) {
 		})
 	}
 }
+
+func TestRealSleep(t *testing.T) {
+	srv := newScripted(t, status(503), status(200))
+	c, err := New(srv.URL, nil, WithRetry(RetryPolicy{Base: time.Millisecond, Max: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := c.Do(t.Context(), Request{Path: "/"}); err != nil || resp.Status != 200 {
+		t.Fatalf("Do = %v, %v", resp, err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := sleepCtx(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("sleepCtx(ended) = %v", err)
+	}
+	if err := sleepCtx(t.Context(), 0); err != nil {
+		t.Errorf("sleepCtx(0) = %v", err)
+	}
+}
+
+func TestOutcomeErrorMessage(t *testing.T) {
+	srv := newScripted(t, hangUp)
+	c, _ := newTestClient(t, srv.URL, nil)
+	_, err := c.Do(t.Context(), Request{Method: "PATCH", Path: "/Users/1", Body: []byte(`{}`), Op: "webex.PatchUser"})
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "webex.PatchUser PATCH") || !strings.Contains(msg, "outcome unknown") {
+		t.Errorf("error text %q", msg)
+	}
+}
+
+func TestTokenWaitEndsWithCaller(t *testing.T) {
+	srv := newScripted(t, status(200))
+	block := make(chan struct{})
+	t.Cleanup(func() { close(block) })
+	tc := NewTokenCache(func(ctx context.Context) (*oauth2.Token, error) {
+		<-block
+		return &oauth2.Token{AccessToken: "late"}, nil
+	}, 0)
+	c, _ := newTestClient(t, srv.URL, tc)
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	_, err := c.Do(ctx, Request{Path: "/"})
+	if se := asScim(t, err); se.Status != http.StatusGatewayTimeout || srv.count() != 0 {
+		t.Fatalf("Do while the token fetch hangs = %v, sent %d; want a 504", err, srv.count())
+	}
+}
