@@ -50,9 +50,10 @@ type TokenCache struct {
 }
 
 type fetchCall struct {
-	done chan struct{}
-	tok  *oauth2.Token
-	err  error
+	done    chan struct{}
+	tok     *oauth2.Token
+	err     error
+	waiters int // callers that waited for it (under TokenCache.mu); tests read it
 }
 
 // Fetch timing defaults of a TokenCache.
@@ -106,6 +107,7 @@ func (tc *TokenCache) Token(ctx context.Context) (string, error) {
 		tc.call = call
 		go tc.run(context.WithoutCancel(ctx), call)
 	}
+	call.waiters++
 	tc.mu.Unlock()
 
 	select {

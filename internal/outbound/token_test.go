@@ -244,12 +244,12 @@ func TestTokenCacheConcurrentCallersShareOneFetch(t *testing.T) {
 		wg.Go(func() { got[i], errs[i] = tc.Token(t.Context()) })
 	}
 	<-ts.arrived
-	// Let the other callers reach the wait before the fetch answers.
-	for range 100 {
-		if waiting(tc) {
-			break
+	// Every caller waits for the one fetch before it answers.
+	for start := time.Now(); waiters(tc) < callers; time.Sleep(time.Millisecond) {
+		if time.Since(start) > 10*time.Second {
+			close(ts.gate)
+			t.Fatalf("only %d of %d callers wait for the fetch in flight", waiters(tc), callers)
 		}
-		time.Sleep(time.Millisecond)
 	}
 	close(ts.gate)
 	wg.Wait()
@@ -263,11 +263,14 @@ func TestTokenCacheConcurrentCallersShareOneFetch(t *testing.T) {
 	}
 }
 
-// waiting reports whether a fetch is in flight.
-func waiting(tc *TokenCache) bool {
+// waiters is how many callers wait for the fetch in flight.
+func waiters(tc *TokenCache) int {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	return tc.call != nil
+	if tc.call == nil {
+		return 0
+	}
+	return tc.call.waiters
 }
 
 func TestTokenCacheCallerLeavesFetchGoesOn(t *testing.T) {
