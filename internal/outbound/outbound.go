@@ -114,6 +114,11 @@ type Client struct {
 func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
+		// The cause only: the URL itself may hold a secret.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, fmt.Errorf("outbound: base URL: %w", err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -121,6 +126,10 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("outbound: base URL %q: must not have a query or fragment", baseURL)
+	}
+	if u.User != nil {
+		// Not echoed: the URL holds a secret.
+		return nil, errors.New("outbound: base URL: must not hold credentials; use the token source")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
@@ -186,7 +195,16 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 // redirects (a vendor API answering 3xx is answered as such; following it
 // would re-send a POST body and the token elsewhere).
 func defaultHTTPClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if ok {
+		t = t.Clone()
+	} else {
+		// Someone replaced the default transport: build the same by hand.
+		t = &http.Transport{
+			Proxy:       http.ProxyFromEnvironment,
+			DialContext: (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		}
+	}
 	t.MaxIdleConns = 256
 	t.MaxIdleConnsPerHost = 64
 	t.IdleConnTimeout = 90 * time.Second

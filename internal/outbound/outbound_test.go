@@ -69,9 +69,12 @@ func TestDoHeadersAndNoToken(t *testing.T) {
 }
 
 func TestNewRejectsBadBaseURL(t *testing.T) {
-	for _, u := range []string{"", "example.com/x", "ftp://example.com", "http://", "http://h/x?q=1", "http://h/#f", "http://[::1"} {
-		if _, err := New(u, nil); err == nil {
+	for _, u := range []string{"", "example.com/x", "ftp://example.com", "http://", "http://h/x?q=1", "http://h/#f", "http://[::1", "https://user:s3cret@h/", "https://user:s3cret@[::1/"} {
+		_, err := New(u, nil)
+		if err == nil {
 			t.Errorf("New(%q) = nil error, want one", u)
+		} else if strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("New(%q) error %q echoes the secret", u, err)
 		}
 	}
 	c, err := New("https://example.com/identity/scim/org/v2/", nil)
