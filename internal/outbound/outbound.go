@@ -121,15 +121,15 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 		}
 		return nil, fmt.Errorf("outbound: base URL: %w", err)
 	}
+	if u.User != nil {
+		// Not echoed: the URL holds a secret.
+		return nil, errors.New("outbound: base URL: must not hold credentials; use the token source")
+	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("outbound: base URL %q: want an absolute http or https URL", baseURL)
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, fmt.Errorf("outbound: base URL %q: must not have a query or fragment", baseURL)
-	}
-	if u.User != nil {
-		// Not echoed: the URL holds a secret.
-		return nil, errors.New("outbound: base URL: must not hold credentials; use the token source")
 	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")

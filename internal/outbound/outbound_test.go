@@ -69,7 +69,7 @@ func TestDoHeadersAndNoToken(t *testing.T) {
 }
 
 func TestNewRejectsBadBaseURL(t *testing.T) {
-	for _, u := range []string{"", "example.com/x", "ftp://example.com", "http://", "http://h/x?q=1", "http://h/#f", "http://[::1", "https://user:s3cret@h/", "https://user:s3cret@[::1/"} {
+	for _, u := range []string{"", "example.com/x", "ftp://example.com", "http://", "http://h/x?q=1", "http://h/#f", "http://[::1", "https://user:s3cret@h/", "https://user:s3cret@[::1/", "ftp://user:s3cret@h/"} {
 		_, err := New(u, nil)
 		if err == nil {
 			t.Errorf("New(%q) = nil error, want one", u)
