@@ -99,7 +99,7 @@ func (tc *TokenCache) Token(ctx context.Context) (string, error) {
 		return s, nil
 	}
 	if tc.err != nil && now.Before(tc.errUntil) {
-		return tc.fallback(now)
+		return tc.fallback(now, tc.err)
 	}
 	call := tc.call
 	if call == nil {
@@ -116,20 +116,21 @@ func (tc *TokenCache) Token(ctx context.Context) (string, error) {
 			return call.tok.AccessToken, nil
 		}
 		tc.mu.Lock()
-		return tc.fallback(tc.now())
+		return tc.fallback(tc.now(), call.err)
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
 }
 
-// fallback answers after a failed fetch: the old token while it has not
-// expired, otherwise the error. It is called with tc.mu held and unlocks.
-func (tc *TokenCache) fallback(now time.Time) (string, error) {
+// fallback answers after a fetch failed with err: the cached token while
+// it has not expired, otherwise err. It is called with tc.mu held and
+// unlocks.
+func (tc *TokenCache) fallback(now time.Time, err error) (string, error) {
 	defer tc.mu.Unlock()
 	if tc.tok != nil && (tc.tok.Expiry.IsZero() || now.Before(tc.tok.Expiry)) {
 		return tc.tok.AccessToken, nil
 	}
-	return "", tc.err
+	return "", err
 }
 
 // fresh reports whether the cached token can be used without a refresh.
