@@ -409,6 +409,14 @@ func (l *loader) settings(path string, n *yaml.Node, into registry.Config) bool 
 	if len(l.errs) > before {
 		return false
 	}
+	if su, ok := into.(registry.SecretUser); ok {
+		if err := su.ResolveSecrets(registry.Secrets{Getenv: l.getenv, Dir: l.dir}); err != nil {
+			for _, e := range splitJoined(err) {
+				l.errs = append(l.errs, fmt.Errorf("%s.%w", path, e))
+			}
+			return false
+		}
+	}
 	if err := into.Validate(); err != nil {
 		for _, e := range splitJoined(err) {
 			l.errs = append(l.errs, fmt.Errorf("%s.%w", path, e))

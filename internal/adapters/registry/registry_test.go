@@ -1,7 +1,10 @@
 package registry_test
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters/registry"
@@ -50,5 +53,41 @@ func TestOpenMemory(t *testing.T) {
 	}
 	if a == nil {
 		t.Fatal("Open returned a nil adapter")
+	}
+}
+
+func TestSecretsRead(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "tok"), []byte("s3cret\r\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := registry.Secrets{Dir: dir, Getenv: func(k string) string {
+		if k == "TOKEN" {
+			return "from-env"
+		}
+		return ""
+	}}
+	tests := []struct {
+		env, file, want, wantErr string
+	}{
+		{env: "TOKEN", want: "from-env"},
+		{file: "tok", want: "s3cret"},
+		{env: "UNSET", wantErr: "tokenEnv: environment variable UNSET is unset or empty"},
+		{file: "missing", wantErr: "tokenFile: "},
+		{file: "empty", wantErr: "is empty"},
+		{env: "TOKEN", file: "tok", wantErr: "tokenEnv, tokenFile: set one, not both"},
+		{wantErr: "tokenEnv or tokenFile: required"},
+	}
+	for _, tt := range tests {
+		got, err := s.Read("token", tt.env, tt.file)
+		switch {
+		case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+			t.Errorf("Read(%q, %q) error = %v, want it to contain %q", tt.env, tt.file, err, tt.wantErr)
+		case tt.wantErr == "" && (err != nil || got != tt.want):
+			t.Errorf("Read(%q, %q) = %q, %v; want %q", tt.env, tt.file, got, err, tt.want)
+		}
 	}
 }
