@@ -32,8 +32,8 @@ func TestExtensionSchemasValidate(t *testing.T) {
 		t.Errorf("group with the Cisco extension: %v", err)
 	}
 	bad := scim.Resource{
-		"schemas":  []any{scim.UserSchema, UserExtension},
-		"userName": "a.b@example.com",
+		"schemas":     []any{scim.UserSchema, UserExtension},
+		"userName":    "a.b@example.com",
 		UserExtension: map[string]any{"sipAddresses": "not a list of objects"},
 	}
 	if _, err := translate.Validate(UserType, bad, nil); err == nil {
