@@ -39,6 +39,48 @@ type Patcher interface {
 	Patch(ctx context.Context, rt *scim.ResourceType, id string, ops []scim.PatchOp, ifMatch string) (scim.Resource, error)
 }
 
+// HealthChecker is implemented by adapters that can tell cheaply whether
+// their vendor answers, e.g. with the lightest authenticated read it has.
+// The gateway calls Health for /readyz at most once every few seconds per
+// target, under a short deadline, and shows a failure as detail only: it
+// never takes the gateway out of service. Decorators that embed an Adapter
+// forward it when the adapter they wrap implements it.
+type HealthChecker interface {
+	Health(ctx context.Context) error
+}
+
+// Bulker is implemented by adapters whose vendor runs Bulk natively
+// (Capabilities.BulkMaxOperations > 0). The engine keeps the RFC 7644
+// semantics: it validates each operation, orders them, resolves bulkId
+// references and counts failures; Bulk sends a batch of at most
+// BulkMaxOperations ready operations (none refers to another's bulkId) as
+// one vendor request, stopping after failOnErrors failures when that is
+// positive. It returns one result per operation, in order, and an error
+// only when the batch as a whole failed (every operation then failed with
+// it).
+type Bulker interface {
+	Bulk(ctx context.Context, ops []BulkOp, failOnErrors int) ([]BulkResult, error)
+}
+
+// BulkOp is one operation of a native Bulk batch.
+type BulkOp struct {
+	Method   string // POST, PATCH or DELETE; the engine runs PUT singly
+	Type     *scim.ResourceType
+	ID       string         // PATCH and DELETE
+	Resource scim.Resource  // POST: validated and canonicalized
+	Patch    []scim.PatchOp // PATCH: normalized operations
+}
+
+// BulkResult is the outcome of one BulkOp.
+type BulkResult struct {
+	// Skipped is true when the vendor did not run the operation (it
+	// stopped at failOnErrors); it is then left out of the response.
+	Skipped bool
+	// Resource holds at least the id and meta.version of a POST or PATCH.
+	Resource scim.Resource
+	Err      error
+}
+
 // Query is what the engine pushes down to an adapter's List.
 type Query struct {
 	Filter     filter.Expr // checked against the resource type; nil matches all
@@ -71,6 +113,10 @@ type Capabilities struct {
 	ETag bool
 	// Patch is true when the adapter implements Patcher for every form.
 	Patch bool
+	// BulkMaxOperations, when positive, is the largest batch the adapter's
+	// Bulker takes in one vendor request; 0 means Bulk is emulated with
+	// single operations.
+	BulkMaxOperations int
 }
 
 // FilterSupport lists the filters one resource type's List runs natively.

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/translate"
 	"github.com/scim-gateway/scim-gateway/internal/translate/patch"
 )
 
@@ -27,6 +29,13 @@ const bulkIDPrefix = "bulkId:"
 // except that a POST runs before the first operation that references its
 // bulkId, in its path or anywhere in its data (a Group member's value, say).
 // The response lists the operations that ran, in request order.
+//
+// When the adapter runs Bulk natively (adapters.Bulker), POST, DELETE and
+// PATCH (when the adapter patches natively) are validated here and sent in
+// batches of at most Capabilities.BulkMaxOperations, in request order; a
+// batch goes out when it is full, when an operation refers to a bulkId it
+// holds (so the vendor never has to resolve one), and before an operation
+// that runs singly (PUT, or one whose version the engine checks).
 //
 // Failures are per operation: the operation's status is the error's, and
 // its response is the SCIM Error (RFC 7644 §3.7.3). The request goes on
@@ -68,6 +77,9 @@ func (e *Engine) Bulk(ctx context.Context, req scim.BulkRequest) (*scim.BulkResp
 			return nil, err
 		}
 	}
+	if err := r.flush(ctx); err != nil {
+		return nil, err
+	}
 	resp := &scim.BulkResponse{Schemas: []string{scim.BulkResponseSchema}, Operations: []scim.BulkOperation{}}
 	for _, op := range r.ops {
 		if op.state == opDone {
@@ -85,8 +97,9 @@ type bulkRun struct {
 	declared     map[string]int    // bulkId → index of the POST declaring it
 	created      map[string]string // bulkId → id of the created resource
 	errors       int
-	stopped      bool  // failOnErrors reached
-	stack        []int // operations being resolved, outermost first
+	stopped      bool      // failOnErrors reached
+	stack        []int     // operations being resolved, outermost first
+	batch        []*bulkOp // prepared for the adapter's native Bulk, not yet sent
 }
 
 type opState int
@@ -94,6 +107,7 @@ type opState int
 const (
 	opPending opState = iota // not run; left out of the response if it stays so
 	opRunning                // resolving its references
+	opBatched                // waiting in bulkRun.batch
 	opDone                   // has a result
 )
 
@@ -108,6 +122,7 @@ type bulkOp struct {
 	state  opState
 	cyclic bool
 	result scim.BulkOperation
+	native adapters.BulkOp // what the adapter's Bulker gets, once batched
 }
 
 // plan parses every operation and records the bulkIds POSTs declare, so
@@ -207,6 +222,9 @@ func (r *bulkRun) run(ctx context.Context, i int) error {
 	switch op.state {
 	case opDone:
 		return nil
+	case opBatched:
+		// Something refers to it: it must run now.
+		return r.flush(ctx)
 	case opRunning:
 		// i references, through the stack, back to itself: every operation
 		// from i to the top of the stack is in the cycle.
@@ -249,6 +267,27 @@ func (r *bulkRun) run(ctx context.Context, i int) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("engine: bulk: %w", err)
 	}
+	if r.e.bulker != nil {
+		if native, err := r.prepare(op); err != nil {
+			r.finish(op, err)
+			return nil
+		} else if native {
+			op.state = opBatched
+			r.batch = append(r.batch, op)
+			if len(r.batch) >= r.e.caps.BulkMaxOperations {
+				return r.flush(ctx)
+			}
+			return nil
+		}
+		// A single operation runs after the batched ones before it.
+		if err := r.flush(ctx); err != nil {
+			return err
+		}
+		if r.stopped {
+			op.state = opPending
+			return nil
+		}
+	}
 	res, err := r.execute(ctx, op)
 	if err != nil && ctx.Err() != nil {
 		return fmt.Errorf("engine: bulk: %w", ctx.Err())
@@ -257,6 +296,13 @@ func (r *bulkRun) run(ctx context.Context, i int) error {
 		r.finish(op, scim.AsError(err))
 		return nil
 	}
+	r.succeed(op, res)
+	return nil
+}
+
+// succeed records op's success: the id a POST created (for the bulkIds
+// that refer to it), the location and the version.
+func (r *bulkRun) succeed(op *bulkOp, res scim.Resource) {
 	r.finish(op, nil)
 	if op.method == http.MethodPost {
 		r.created[op.in.BulkID] = res.ID()
@@ -265,6 +311,73 @@ func (r *bulkRun) run(ctx context.Context, i int) error {
 	op.result.Location = op.rt.Endpoint + "/" + op.id
 	if op.method != http.MethodDelete {
 		op.result.Version = res.Version()
+	}
+}
+
+// prepare readies op, its references resolved, for the adapter's native
+// Bulk, and reports whether it goes there. PUT, and operations whose
+// version the engine must check first, run singly; so does PATCH when the
+// adapter does not patch natively.
+func (r *bulkRun) prepare(op *bulkOp) (native bool, err *scim.Error) {
+	if op.in.Version != "" && !r.e.caps.ETag {
+		return false, nil
+	}
+	op.id = r.resolve(op.id).(string)
+	op.native = adapters.BulkOp{Method: op.method, Type: op.rt, ID: op.id}
+	switch op.method {
+	case http.MethodPost:
+		in, verr := translate.Validate(op.rt, r.resolve(op.in.Data).(map[string]any), nil)
+		if verr != nil {
+			return false, scim.AsError(verr)
+		}
+		op.native.Resource = in
+	case http.MethodPatch:
+		if r.e.patcher == nil {
+			return false, nil
+		}
+		ops, perr := parsePatch(r.resolve(op.in.Data))
+		if perr != nil {
+			return false, scim.AsError(perr)
+		}
+		op.native.Patch = ops
+	case http.MethodDelete:
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// flush sends the batch to the adapter's native Bulk and records each
+// operation's result. It returns an error only when the context ends.
+func (r *bulkRun) flush(ctx context.Context) error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	batch := r.batch
+	r.batch = nil
+	ops := make([]adapters.BulkOp, len(batch))
+	for i, op := range batch {
+		ops[i] = op.native
+	}
+	budget := 0
+	if r.failOnErrors > 0 {
+		budget = r.failOnErrors - r.errors
+	}
+	results, err := r.e.bulker.Bulk(ctx, ops, budget)
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("engine: bulk: %w", ctx.Err())
+	}
+	for i, op := range batch {
+		switch {
+		case err != nil:
+			r.finish(op, scim.AsError(err))
+		case i >= len(results) || results[i].Skipped:
+			op.state = opPending
+		case results[i].Err != nil:
+			r.finish(op, scim.AsError(results[i].Err))
+		default:
+			r.succeed(op, results[i].Resource)
+		}
 	}
 	return nil
 }
@@ -282,11 +395,7 @@ func (r *bulkRun) execute(ctx context.Context, op *bulkOp) (scim.Resource, error
 	case http.MethodPut:
 		return r.e.Replace(ctx, op.rt, op.id, data, op.in.Version, Projection{})
 	case http.MethodPatch:
-		body, err := json.Marshal(data)
-		if err != nil {
-			return nil, scim.BadRequest(scim.InvalidSyntax, "PATCH data cannot be encoded: %v", err)
-		}
-		ops, err := patch.Parse(body)
+		ops, err := parsePatch(data)
 		if err != nil {
 			return nil, err
 		}
@@ -294,6 +403,15 @@ func (r *bulkRun) execute(ctx context.Context, op *bulkOp) (scim.Resource, error
 	default:
 		return nil, r.e.Delete(ctx, op.rt, op.id, op.in.Version)
 	}
+}
+
+// parsePatch reads a PATCH operation's data as a PatchOp message.
+func parsePatch(data any) ([]scim.PatchOp, error) {
+	body, err := json.Marshal(data)
+	if err != nil {
+		return nil, scim.BadRequest(scim.InvalidSyntax, "PATCH data cannot be encoded: %v", err)
+	}
+	return patch.Parse(body)
 }
 
 // finish records op's result: err's status and SCIM Error, or success.

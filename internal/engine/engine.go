@@ -24,6 +24,7 @@ type Engine struct {
 	opts    Options
 	caps    adapters.Capabilities
 	patcher adapters.Patcher // nil unless the adapter patches natively
+	bulker  adapters.Bulker  // nil unless the adapter runs Bulk natively
 }
 
 // Options tune an Engine; zero values take the defaults noted.
@@ -67,6 +68,9 @@ func New(a adapters.Adapter, opts Options) *Engine {
 	e := &Engine{adapter: a, opts: opts, caps: a.Capabilities()}
 	if p, ok := a.(adapters.Patcher); ok && e.caps.Patch {
 		e.patcher = p
+	}
+	if b, ok := a.(adapters.Bulker); ok && e.caps.BulkMaxOperations > 0 {
+		e.bulker = b
 	}
 	return e
 }
