@@ -75,7 +75,7 @@ func New(baseURL, orgID string, tokens outbound.TokenSource, client []outbound.O
 }
 
 // Capabilities: the documented filter table (VENDORS.md 1.5) with and/or,
-// native PATCH (1.8). Sorting covers only three attributes per type, and
+// native PATCH (1.8) and Bulk (1.9). Sorting covers only three attributes per type, and
 // If-Match is not documented, so the engine does both.
 func (a *Adapter) Capabilities() adapters.Capabilities {
 	return adapters.Capabilities{
@@ -83,6 +83,8 @@ func (a *Adapter) Capabilities() adapters.Capabilities {
 		Filter:        filterSupport,
 		MaxPageSize:   a.maxPage,
 		Patch:         true,
+		// Bulk is native, 100 operations a request (VENDORS.md 1.9).
+		BulkMaxOperations: maxBulkOps,
 	}
 }
 
