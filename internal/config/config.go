@@ -30,6 +30,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/registry"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
 )
@@ -409,8 +410,8 @@ func (l *loader) settings(path string, n *yaml.Node, into registry.Config) bool 
 	if len(l.errs) > before {
 		return false
 	}
-	if su, ok := into.(registry.SecretUser); ok {
-		if err := su.ResolveSecrets(registry.Secrets{Getenv: l.getenv, Dir: l.dir}); err != nil {
+	if su, ok := into.(adapters.SecretUser); ok {
+		if err := su.ResolveSecrets(adapters.Secrets{Getenv: l.getenv, Dir: l.dir}); err != nil {
 			for _, e := range splitJoined(err) {
 				l.errs = append(l.errs, fmt.Errorf("%s.%w", path, e))
 			}

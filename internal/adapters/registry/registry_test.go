@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/registry"
 )
 
@@ -64,7 +65,7 @@ func TestSecretsRead(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := registry.Secrets{Dir: dir, Getenv: func(k string) string {
+	s := adapters.Secrets{Dir: dir, Getenv: func(k string) string {
 		if k == "TOKEN" {
 			return "from-env"
 		}

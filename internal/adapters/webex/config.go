@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
-	"github.com/scim-gateway/scim-gateway/internal/adapters/registry"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
 )
 
@@ -85,7 +84,7 @@ func (a *Auth) serviceApp() bool { return a.ApplicationID != "" }
 
 // ResolveSecrets reads the secrets the auth block names and builds the
 // token source; the configuration loader calls it before Validate.
-func (c *Config) ResolveSecrets(s registry.Secrets) error {
+func (c *Config) ResolveSecrets(s adapters.Secrets) error {
 	a := &c.Auth
 	if a.static() {
 		tok, err := s.Read("auth.token", a.TokenEnv, a.TokenFile)
