@@ -1,0 +1,71 @@
+package upstream
+
+import (
+	"crypto/sha256"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/scim-gateway/scim-gateway/internal/adapters/memory"
+	"github.com/scim-gateway/scim-gateway/internal/auth"
+	"github.com/scim-gateway/scim-gateway/internal/engine"
+	"github.com/scim-gateway/scim-gateway/internal/outbound"
+	"github.com/scim-gateway/scim-gateway/internal/router"
+)
+
+// testToken is the bearer token the loopback upstream accepts.
+const testToken = "upstream-test-token-0123456789"
+
+// upstream is the project's own gateway serving a memory target "m" on
+// loopback: a real RFC 7644 server for the adapter to talk to.
+type upstream struct {
+	srv  *httptest.Server
+	mem  *memory.Adapter
+	base string // the SCIM service root of target m
+}
+
+// newUpstream starts the upstream; wrap, when not nil, wraps its handler
+// (to observe or break requests). The engine's page limit is 20: small
+// enough that the conformance suite's paging cases stay within the engine's
+// default page of 100 (they create 2×MaxPageSize+3 users and read them
+// without a count), and that native paging shows.
+func newUpstream(t *testing.T, wrap func(http.Handler) http.Handler, opts ...memory.Option) *upstream {
+	t.Helper()
+	mem := memory.New(opts...)
+	e := engine.New(mem, engine.Options{MaxPageSize: 20})
+	authn, err := auth.New(auth.Config{Tokens: []auth.StaticToken{{
+		Name: "gateway", SHA256: sha256.Sum256([]byte(testToken)), Targets: []string{"*"},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := router.New(router.Config{
+		Targets:       router.NewTargets(map[string]*engine.Engine{"m": e}),
+		Authenticator: authn,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &upstream{srv: srv, mem: mem, base: srv.URL + "/targets/m/scim/v2"}
+}
+
+// adapter opens an Adapter on u with the test token and u's HTTP client.
+func (u *upstream) adapter(t *testing.T, opts ...Option) *Adapter {
+	t.Helper()
+	a, err := New(t.Context(), u.base, outbound.StaticToken(testToken), append([]Option{u.client()}, opts...)...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return a
+}
+
+// client sends through u's HTTP client, with quick retries.
+func (u *upstream) client() Option {
+	return WithOutboundOptions(outbound.WithHTTPClient(u.srv.Client()),
+		outbound.WithRetry(outbound.RetryPolicy{Base: 1, Max: 2}))
+}
