@@ -4,7 +4,8 @@
 // errors. It parses requests into engine operations and renders the results;
 // it knows nothing of vendors.
 //
-// Routes, each under /targets/{target}/scim/v2 and under /scim/v2 (the
+// /healthz, /readyz and /version answer without a credential (health.go).
+// SCIM routes, each under /targets/{target}/scim/v2 and under /scim/v2 (the
 // caller's default target, see auth.Principal.DefaultTarget):
 //
 //	GET                   /ServiceProviderConfig
@@ -76,6 +77,11 @@ type Config struct {
 	AnonymousDiscovery bool
 	// Logger receives one access-log line per request; nil discards them.
 	Logger *slog.Logger
+	// Health is what /readyz reports; nil means a Health that is ready at
+	// once and has no targets to check.
+	Health *Health
+	// Build is what /version reports.
+	Build BuildInfo
 }
 
 // Targets is the set of targets the router serves: target name → engine. It
@@ -121,6 +127,8 @@ type server struct {
 	maxBody     int64
 	anonymousOK bool
 	log         *slog.Logger
+	health      *Health
+	build       BuildInfo
 	mux         *chi.Mux // the root router, for computing Allow (see allowedMethods)
 }
 
@@ -151,12 +159,18 @@ func New(cfg Config) (http.Handler, error) {
 		maxBody:     cfg.MaxBodyBytes,
 		anonymousOK: cfg.AnonymousDiscovery,
 		log:         cfg.Logger,
+		health:      cfg.Health,
+		build:       cfg.Build,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if s.health == nil {
+		s.health = NewHealth(HealthOptions{})
+		s.health.SetReady()
 	}
 	s.mux = s.routes()
 	return s.mux, nil
@@ -204,6 +218,13 @@ func (s *server) routes() *chi.Mux {
 	r.Use(requestID, s.accessLog, s.recoverer)
 	r.NotFound(handlerFunc(s.notFound).ServeHTTP)
 	r.MethodNotAllowed(handlerFunc(s.methodNotAllowed).ServeHTTP)
+	// Operational endpoints (health.go): no credential, outside the SCIM
+	// roots, for probes and load balancers.
+	for _, m := range []string{http.MethodGet, http.MethodHead} {
+		r.Method(m, "/healthz", http.HandlerFunc(s.healthz))
+		r.Method(m, "/readyz", http.HandlerFunc(s.readyz))
+		r.Method(m, "/version", http.HandlerFunc(s.version))
+	}
 	r.Route(targetsPrefix, s.scimRoutes(true))
 	r.Route(defaultPrefix, s.scimRoutes(false))
 	return r
