@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,8 +12,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"regexp"
+	"time"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters/webex/webextest"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 )
 
@@ -40,13 +44,18 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if !bearerToken.MatchString(*token) {
 		return usagef("demo: --token: want letters, digits and -._~+/ (RFC 6750 §2.1)")
 	}
+	sim, err := startWebexSimulator(ctx)
+	if err != nil {
+		return err
+	}
+	defer sim.stop()
 	sum := sha256.Sum256([]byte(*token))
-	cfg, err := config.Parse(demoConfig, "", func(k string) string {
-		if k == demoTokenEnv {
-			return hex.EncodeToString(sum[:])
-		}
-		return ""
-	})
+	env := map[string]string{
+		demoTokenEnv:      hex.EncodeToString(sum[:]),
+		demoWebexTokenEnv: sim.token,
+	}
+	doc := bytes.ReplaceAll(demoConfig, []byte(demoWebexURL), []byte(sim.url))
+	cfg, err := config.Parse(doc, "", func(k string) string { return env[k] })
 	if err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
 	}
@@ -54,8 +63,44 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 		cfg.Server.Listen = *listen
 	}
 	return serve(ctx, cfg, stdout, func(addr net.Addr) {
-		printBanner(stdout, addr, cfg.Targets[0].Name, *token)
+		printBanner(stdout, addr, *token)
 	})
+}
+
+// The demo's Webex target talks to an in-process simulator over loopback
+// HTTP: demo.yaml names this placeholder URL and an environment variable
+// for the token, and runDemo fills both in.
+const (
+	demoWebexURL      = "http://webex-simulator.invalid"
+	demoWebexTokenEnv = "DEMO_WEBEX_TOKEN"
+	demoWebexOrg      = "0ae87ade-8c8a-4952-af08-318798958d0c"
+)
+
+type webexSimulator struct {
+	url   string
+	token string
+	stop  func()
+}
+
+// startWebexSimulator serves the Webex simulator on a loopback port until
+// stop is called.
+func startWebexSimulator(ctx context.Context) (*webexSimulator, error) {
+	sim := webextest.New(webextest.WithOrgID(demoWebexOrg))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo: webex simulator: %w", err)
+	}
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	return &webexSimulator{
+		url:   "http://" + ln.Addr().String(),
+		token: sim.IssueToken(),
+		stop: func() {
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(sctx)
+		},
+	}, nil
 }
 
 // randomToken returns 256 random bits, base64url-encoded.
@@ -66,20 +111,24 @@ func randomToken() string {
 }
 
 // printBanner tells the user where the demo listens and how to call it.
-func printBanner(w io.Writer, addr net.Addr, target, token string) {
+func printBanner(w io.Writer, addr net.Addr, token string) {
 	base := "http://" + dialable(addr)
 	fmt.Fprintf(w, `
-SCIM 2.0 gateway demo: one in-memory target %q (data lasts until the process ends).
+SCIM 2.0 gateway demo (data lasts until the process ends). Targets:
+  memory   an in-memory store
+  webex    Cisco Webex, played by an in-process simulator over loopback HTTP
 
   SCIM base URL:        %s/scim/v2
-  Target base URL:      %s/targets/%s/scim/v2
+  (the memory target; name a target in the path to choose it)
+  Target base URLs:     %s/targets/memory/scim/v2
+                        %s/targets/webex/scim/v2
   Bearer token:         %s
 
-  Try: curl -H 'Authorization: Bearer %s' %s/scim/v2/ServiceProviderConfig
+  Try: curl -H 'Authorization: Bearer %s' %s/targets/webex/scim/v2/Users
 
 Press Ctrl-C to stop.
 
-`, target, base, base, target, token, token, base)
+`, base, base, base, token, token, base)
 }
 
 // dialable returns addr as a client would dial it: a wildcard listen address

@@ -147,6 +147,22 @@ func TestDemo(t *testing.T) {
 	if status != http.StatusOK || doc["totalResults"] != float64(1) {
 		t.Fatalf("filter userName eq = %d %v, want 200 with totalResults 1", status, doc)
 	}
+
+	// The webex target goes through the in-process simulator over HTTP.
+	status, doc = call(t, "POST", base+"/targets/webex/scim/v2/Users", token,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen@example.com","title":"Tour Guide"}`)
+	if status != http.StatusCreated || doc["id"] == nil || doc["userType"] != "user" {
+		t.Fatalf("POST webex Users = %d %v, want 201 with an id and the default userType", status, doc)
+	}
+	status, doc = call(t, "GET", base+`/targets/webex/scim/v2/Users?filter=title%20co%20%22Guide%22`, token, "")
+	if status != http.StatusOK || doc["totalResults"] != float64(1) {
+		t.Fatalf("webex residual filter = %d %v, want 200 with totalResults 1", status, doc)
+	}
+	status, doc = call(t, "POST", base+"/targets/webex/scim/v2/Users", token,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"not-an-email"}`)
+	if status != http.StatusBadRequest || doc["scimType"] != "invalidValue" {
+		t.Errorf("POST webex user without an email userName = %d %v, want 400 invalidValue", status, doc)
+	}
 	if status, _ := call(t, "GET", base+"/scim/v2/Users", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("GET Users without a token = %d, want 401", status)
 	}
