@@ -7,22 +7,67 @@
 package adaptertest
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 )
 
-// Run runs the conformance suite. newAdapter must return a fresh, empty
-// adapter for each subtest, and release it with t.Cleanup. Subtest names are
-// stable, so `-run TestConformance/CreateDuplicateIsConflict` works.
+// Options adapts the suite's data to what a vendor accepts. The zero value
+// is the suite as Run runs it.
+type Options struct {
+	// UserNameDomain, when set, makes every userName the suite writes an
+	// email address: "bjensen" becomes "bjensen@<domain>", for vendors whose
+	// userName must be the user's email (Webex, VENDORS.md 1.6). A work email
+	// marked primary then equals the userName. Filters, expectations and sort
+	// orders are adjusted so that each case still tests the same thing.
+	//
+	// The domain must be a DNS name that does not contain "example.org": the
+	// suite keeps that domain for emails that are not userNames, so that
+	// filters on emails can tell the two apart.
+	UserNameDomain string
+}
+
+// check reports options the suite cannot run with.
+func (o Options) check() error {
+	d := o.UserNameDomain
+	if d == "" {
+		return nil
+	}
+	for label := range strings.SplitSeq(d, ".") {
+		if label == "" || strings.Trim(label, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" {
+			return fmt.Errorf("adaptertest: UserNameDomain %q is not a DNS name", d)
+		}
+	}
+	if strings.Contains(strings.ToLower(d), "example.org") {
+		return fmt.Errorf("adaptertest: UserNameDomain %q contains example.org, which the suite keeps for emails that are not userNames", d)
+	}
+	return nil
+}
+
+// Run runs the conformance suite with the zero Options. newAdapter must
+// return a fresh, empty adapter for each subtest, and release it with
+// t.Cleanup. Subtest names are stable, so
+// `-run TestConformance/CreateDuplicateIsConflict` works.
 //
 // Cases that need Groups or the Enterprise User extension skip, saying so,
 // on a target that does not serve them; nothing else skips.
 func Run(t *testing.T, newAdapter func(t *testing.T) adapters.Adapter) {
 	t.Helper()
+	RunWith(t, Options{}, newAdapter)
+}
+
+// RunWith runs the conformance suite as Run does, with the data adapted by
+// opts. Invalid opts fail the test before any case runs.
+func RunWith(t *testing.T, opts Options, newAdapter func(t *testing.T) adapters.Adapter) {
+	t.Helper()
+	if err := opts.check(); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name string
-		run  func(t *testing.T, a adapters.Adapter)
+		run  func(t *testing.T, a adapters.Adapter, o Options)
 	}{
 		// Resources.
 		{"CreateThenGet", testCreateThenGet},
@@ -80,6 +125,6 @@ func Run(t *testing.T, newAdapter func(t *testing.T) adapters.Adapter) {
 		// The adapter's own word.
 		{"CapabilitiesAreHonest", testCapabilities},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.run(t, newAdapter(t)) })
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, newAdapter(t), opts) })
 	}
 }

@@ -86,12 +86,12 @@ func errorStatus(t *testing.T, op scim.BulkOperation) (string, scim.ScimType) {
 	return e.Status, scim.ScimType(e.ScimType)
 }
 
-func testBulkReferences(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkReferences(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
 	resp := x.bulk(0, fmt.Sprintf(`[
 		{"method": "POST", "path": "/Users", "bulkId": "qwerty",
-		 "data": {"schemas": [%[1]q], "userName": "Alice"}},
+		 "data": {"schemas": [%[1]q], "userName": %[4]q}},
 		{"method": "POST", "path": "/Groups", "bulkId": "ytrewq",
 		 "data": {"schemas": [%[2]q], "displayName": "Tour Guides",
 		          "members": [{"type": "User", "value": "bulkId:qwerty"}]}},
@@ -99,7 +99,7 @@ func testBulkReferences(t *testing.T, a adapters.Adapter) {
 		 "data": {"schemas": [%[3]q], "Operations": [{"op": "replace", "path": "displayName", "value": "Alice W"}]}},
 		{"method": "PUT", "path": "/Groups/bulkId:ytrewq",
 		 "data": {"schemas": [%[2]q], "displayName": "Guides", "members": [{"value": "bulkId:qwerty"}]}}
-	]`, scim.UserSchema, scim.GroupSchema, scim.PatchOpSchema))
+	]`, scim.UserSchema, scim.GroupSchema, scim.PatchOpSchema, x.un("Alice")))
 	if got := fmt.Sprint(statuses(resp)); got != "[201 201 200 200]" {
 		t.Fatalf("statuses = %s, want [201 201 200 200]; %+v", got, resp.Operations)
 	}
@@ -128,8 +128,8 @@ func testBulkReferences(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testBulkForwardReference(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkForwardReference(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
 	// The group comes first but needs the user: the user is created first
 	// (RFC 7644 §3.7.2), and the response keeps the request order.
@@ -137,8 +137,8 @@ func testBulkForwardReference(t *testing.T, a adapters.Adapter) {
 		{"method": "POST", "path": "/Groups", "bulkId": "g",
 		 "data": {"schemas": [%[2]q], "displayName": "Early", "members": [{"value": "bulkId:u"}]}},
 		{"method": "POST", "path": "/Users", "bulkId": "u",
-		 "data": {"schemas": [%[1]q], "userName": "late"}}
-	]`, scim.UserSchema, scim.GroupSchema))
+		 "data": {"schemas": [%[1]q], "userName": %[3]q}}
+	]`, scim.UserSchema, scim.GroupSchema, x.un("late")))
 	if got := fmt.Sprint(statuses(resp)); got != "[201 201]" {
 		t.Fatalf("statuses = %s, want [201 201]; %+v", got, resp.Operations)
 	}
@@ -152,8 +152,8 @@ func testBulkForwardReference(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testBulkCircular(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkCircular(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
 	// RFC 7644 §3.7.1: a service provider may answer a circular reference
 	// with 409 instead of resolving it; this gateway does.
@@ -178,13 +178,13 @@ func testBulkCircular(t *testing.T, a adapters.Adapter) {
 			t.Errorf("failed POST %s has location %q", op.BulkID, op.Location)
 		}
 	}
-	if got := names(x.all(x.groups), "displayName"); !equal(got, []string{"Fine"}) {
+	if got := x.names(x.all(x.groups), "displayName"); !equal(got, []string{"Fine"}) {
 		t.Errorf("groups = %v, want [Fine] only", got)
 	}
 }
 
-func testBulkUnknownReference(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkUnknownReference(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	resp := x.bulk(0, fmt.Sprintf(`[
 		{"method": "POST", "path": "/Users", "bulkId": "bad",
 		 "data": {"schemas": [%[1]q], "displayName": "no userName"}},
@@ -193,8 +193,8 @@ func testBulkUnknownReference(t *testing.T, a adapters.Adapter) {
 		{"method": "PATCH", "path": "/Users/bulkId:nowhere",
 		 "data": {"schemas": [%[2]q], "Operations": [{"op": "replace", "path": "displayName", "value": "x"}]}},
 		{"method": "POST", "path": "/Users", "bulkId": "ok",
-		 "data": {"schemas": [%[1]q], "userName": "ok", "nickName": "bulkId:nowhere"}}
-	]`, scim.UserSchema, scim.PatchOpSchema))
+		 "data": {"schemas": [%[1]q], "userName": %[3]q, "nickName": "bulkId:nowhere"}}
+	]`, scim.UserSchema, scim.PatchOpSchema, x.un("ok")))
 	if got := fmt.Sprint(statuses(resp)); got != "[400 409 400 400]" {
 		t.Fatalf("statuses = %s, want [400 409 400 400]; %+v", got, resp.Operations)
 	}
@@ -214,16 +214,16 @@ func testBulkUnknownReference(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testBulkFailOnErrors(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkFailOnErrors(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.user("taken", "")
 	resp := x.bulk(2, fmt.Sprintf(`[
-		{"method": "POST", "path": "/Users", "bulkId": "1", "data": {"schemas": [%[1]q], "userName": "first"}},
-		{"method": "POST", "path": "/Users", "bulkId": "2", "data": {"schemas": [%[1]q], "userName": "taken"}},
-		{"method": "POST", "path": "/Users", "bulkId": "3", "data": {"schemas": [%[1]q], "userName": "third"}},
+		{"method": "POST", "path": "/Users", "bulkId": "1", "data": {"schemas": [%[1]q], "userName": %[2]q}},
+		{"method": "POST", "path": "/Users", "bulkId": "2", "data": {"schemas": [%[1]q], "userName": %[3]q}},
+		{"method": "POST", "path": "/Users", "bulkId": "3", "data": {"schemas": [%[1]q], "userName": %[4]q}},
 		{"method": "DELETE", "path": "/Users/does-not-exist"},
-		{"method": "POST", "path": "/Users", "bulkId": "5", "data": {"schemas": [%[1]q], "userName": "never"}}
-	]`, scim.UserSchema))
+		{"method": "POST", "path": "/Users", "bulkId": "5", "data": {"schemas": [%[1]q], "userName": %[5]q}}
+	]`, scim.UserSchema, x.un("first"), x.un("taken"), x.un("third"), x.un("never")))
 	// RFC 7644 §3.7.3: after failOnErrors errors the rest is not performed.
 	if got := fmt.Sprint(statuses(resp)); got != "[201 409 201 404]" {
 		t.Fatalf("statuses = %s, want [201 409 201 404]; %+v", got, resp.Operations)
@@ -234,25 +234,25 @@ func testBulkFailOnErrors(t *testing.T, a adapters.Adapter) {
 	if loc := resp.Operations[3].Location; loc != "/Users/does-not-exist" {
 		t.Errorf("failed DELETE location = %q, want /Users/does-not-exist", loc)
 	}
-	if got := names(x.all(x.users), "userName"); !equal(got, []string{"first", "taken", "third"}) {
+	if got := x.names(x.all(x.users), "userName"); !equal(got, []string{"first", "taken", "third"}) {
 		t.Errorf("users = %v, want [first taken third]", got)
 	}
 }
 
-func testBulkContinues(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkContinues(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("victim", "")
 	resp := x.bulk(0, fmt.Sprintf(`[
-		{"method": "POST", "path": "/Users", "data": {"schemas": [%[1]q], "userName": "no-bulk-id"}},
+		{"method": "POST", "path": "/Users", "data": {"schemas": [%[1]q], "userName": %[4]q}},
 		{"method": "GET", "path": "/Users/%[2]s"},
 		{"method": "POST", "path": "/Nowhere", "bulkId": "n", "data": {}},
-		{"method": "PUT", "path": "/Users", "data": {"schemas": [%[1]q], "userName": "x"}},
-		{"method": "PUT", "path": "/Users/%[2]s", "data": {"schemas": [%[1]q], "userName": "victim", "title": "T"}},
+		{"method": "PUT", "path": "/Users", "data": {"schemas": [%[1]q], "userName": %[5]q}},
+		{"method": "PUT", "path": "/Users/%[2]s", "data": {"schemas": [%[1]q], "userName": %[6]q, "title": "T"}},
 		{"method": "patch", "path": "/Users/%[2]s",
 		 "data": {"schemas": [%[3]q], "Operations": [{"op": "add", "path": "nickName", "value": "V"}]}},
 		{"method": "DELETE", "path": "/Users/%[2]s"},
 		{"method": "DELETE", "path": "/Users/%[2]s"}
-	]`, scim.UserSchema, u.ID(), scim.PatchOpSchema))
+	]`, scim.UserSchema, u.ID(), scim.PatchOpSchema, x.un("no-bulk-id"), x.un("x"), x.un("victim")))
 	if got := fmt.Sprint(statuses(resp)); got != "[400 400 404 400 200 200 204 404]" {
 		t.Fatalf("statuses = %s, want [400 400 404 400 200 200 204 404]; %+v", got, resp.Operations)
 	}
@@ -269,13 +269,16 @@ func testBulkContinues(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testBulkMaxOperations(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{BulkMaxOperations: 2})
+func testBulkMaxOperations(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{BulkMaxOperations: 2})
 	if got := x.e.Options().BulkMaxOperations; got != 2 {
 		t.Errorf("Options().BulkMaxOperations = %d, want 2", got)
 	}
-	ops := fmt.Sprintf(`{"method": "POST", "path": "/Users", "bulkId": "%%d", "data": {"schemas": [%q], "userName": "u%%d"}}`, scim.UserSchema)
-	three := "[" + fmt.Sprintf(ops, 1, 1) + "," + fmt.Sprintf(ops, 2, 2) + "," + fmt.Sprintf(ops, 3, 3) + "]"
+	post := func(i int) string {
+		return fmt.Sprintf(`{"method": "POST", "path": "/Users", "bulkId": "%d", "data": {"schemas": [%q], "userName": %q}}`,
+			i, scim.UserSchema, x.un(fmt.Sprintf("u%d", i)))
+	}
+	three := "[" + post(1) + "," + post(2) + "," + post(3) + "]"
 	_, err := x.e.Bulk(t.Context(), bulkRequest(t, 0, three))
 	// RFC 7644 §3.7.4: too many operations is a 413 for the whole request.
 	wantError(t, "Bulk of 3 with maxOperations 2", err, http.StatusRequestEntityTooLarge, "")
@@ -285,23 +288,23 @@ func testBulkMaxOperations(t *testing.T, a adapters.Adapter) {
 	if n := len(x.all(x.users)); n != 0 {
 		t.Errorf("%d users created by a refused Bulk, want 0", n)
 	}
-	two := "[" + fmt.Sprintf(ops, 1, 1) + "," + fmt.Sprintf(ops, 2, 2) + "]"
+	two := "[" + post(1) + "," + post(2) + "]"
 	if got := fmt.Sprint(statuses(x.bulk(0, two))); got != "[201 201]" {
 		t.Errorf("Bulk of 2: %s, want [201 201]", got)
 	}
 }
 
-func testBulkVersion(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testBulkVersion(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("versioned", "")
 	stale := u.Version()
 	cur := x.mustPatch(x.users, u.ID(), `[{"op": "add", "path": "title", "value": "T"}]`).Version()
 	resp := x.bulk(0, fmt.Sprintf(`[
-		{"method": "PUT", "path": "/Users/%[2]s", "version": %[3]q, "data": {"schemas": [%[1]q], "userName": "versioned"}},
+		{"method": "PUT", "path": "/Users/%[2]s", "version": %[3]q, "data": {"schemas": [%[1]q], "userName": %[6]q}},
 		{"method": "DELETE", "path": "/Users/%[2]s", "version": %[3]q},
 		{"method": "PATCH", "path": "/Users/%[2]s", "version": %[4]q,
 		 "data": {"schemas": [%[5]q], "Operations": [{"op": "add", "path": "nickName", "value": "N"}]}}
-	]`, scim.UserSchema, u.ID(), stale, cur, scim.PatchOpSchema))
+	]`, scim.UserSchema, u.ID(), stale, cur, scim.PatchOpSchema, x.un("versioned")))
 	if got := fmt.Sprint(statuses(resp)); got != "[412 412 200]" {
 		t.Fatalf("statuses = %s, want [412 412 200]; %+v", got, resp.Operations)
 	}

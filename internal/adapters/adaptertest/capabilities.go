@@ -23,8 +23,8 @@ var allOps = []filter.Op{filter.Eq, filter.Ne, filter.Co, filter.Sw, filter.Ew, 
 // filter operator on every declared attribute, the declared combinators,
 // sort order, page size, ETag and PATCH, and compares with what the gateway's
 // own evaluator says over the same resources.
-func testCapabilities(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testCapabilities(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	caps := a.Capabilities()
 	// The engine serves exactly the declared resource types.
 	var declared, served []string

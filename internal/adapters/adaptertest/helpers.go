@@ -21,12 +21,13 @@ type target struct {
 	e      *engine.Engine
 	users  *scim.ResourceType
 	groups *scim.ResourceType // nil when the target serves no Groups
+	domain string             // Options.UserNameDomain
 }
 
-func newTarget(t *testing.T, a adapters.Adapter, opts engine.Options) *target {
+func newTarget(t *testing.T, a adapters.Adapter, o Options, opts engine.Options) *target {
 	t.Helper()
 	e := engine.New(a, opts)
-	x := &target{t: t, a: a, e: e, users: e.ResourceType("User"), groups: e.ResourceType("Group")}
+	x := &target{t: t, a: a, e: e, users: e.ResourceType("User"), groups: e.ResourceType("Group"), domain: o.UserNameDomain}
 	if x.users == nil {
 		t.Fatal(`engine.ResourceType("User") = nil: every target serves Users`)
 	}
@@ -60,10 +61,58 @@ func res(t *testing.T, s string) scim.Resource {
 	return r
 }
 
-// userJSON returns a minimal User for userName with the extra top-level
-// members in extra (JSON object members without braces, may be empty).
-func userJSON(userName, extra string) string {
-	s := fmt.Sprintf(`{"schemas": [%q], "userName": %q`, scim.UserSchema, userName)
+// The cases name users by a short local name ("bjensen") and read results
+// back the same way; un and local translate to and from the userName the
+// target holds, which is an email address when Options.UserNameDomain is set.
+
+// un returns the userName the suite writes for the local name: the name
+// itself, or name@domain.
+func (x *target) un(name string) string {
+	if x.domain == "" {
+		return name
+	}
+	return name + "@" + x.domain
+}
+
+// local is the inverse of un: it strips "@domain" (in any case) from a
+// userName. A userName without it is returned whole, so that a comparison
+// with a local name fails and shows it.
+func (x *target) local(userName string) string {
+	if x.domain == "" {
+		return userName
+	}
+	at := len(userName) - len(x.domain) - 1
+	if at > 0 && userName[at] == '@' && strings.EqualFold(userName[at+1:], x.domain) {
+		return userName[:at]
+	}
+	return userName
+}
+
+// email returns the work email of the user with the local name: its userName
+// when userNames are email addresses (a vendor such as Webex requires a work
+// email marked primary to equal userName), else name@example.com.
+func (x *target) email(name string) string {
+	if x.domain == "" {
+		return name + "@example.com"
+	}
+	return x.un(name)
+}
+
+// userFilter formats a filter whose arguments are local names: each is
+// passed through un, so format takes them with %q.
+func (x *target) userFilter(format string, names ...string) string {
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = x.un(n)
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// userJSON returns a minimal User for the local name with the extra
+// top-level members in extra (JSON object members without braces, may be
+// empty).
+func (x *target) userJSON(name, extra string) string {
+	s := fmt.Sprintf(`{"schemas": [%q], "userName": %q`, scim.UserSchema, x.un(name))
 	if extra != "" {
 		s += ", " + extra
 	}
@@ -92,9 +141,10 @@ func (x *target) create(rt *scim.ResourceType, js string) scim.Resource {
 	return r
 }
 
-func (x *target) user(userName, extra string) scim.Resource {
+// user creates a User for the local name; see userJSON.
+func (x *target) user(name, extra string) scim.Resource {
 	x.t.Helper()
-	return x.create(x.users, userJSON(userName, extra))
+	return x.create(x.users, x.userJSON(name, extra))
 }
 
 func (x *target) group(name string, memberIDs ...string) scim.Resource {
@@ -178,6 +228,14 @@ func str(r scim.Resource, path string) string {
 	return s
 }
 
+// str is the package's str, with a userName as its local name.
+func (x *target) str(r scim.Resource, path string) string {
+	if strings.EqualFold(path, "userName") {
+		return x.local(str(r, path))
+	}
+	return str(r, path)
+}
+
 // has reports whether r has a non-null value at path.
 func has(r scim.Resource, path string) bool {
 	v, ok := r.Get(scim.ParsePath(path))
@@ -215,11 +273,12 @@ func element(r scim.Resource, attr, value string) map[string]any {
 	return nil
 }
 
-// names returns the sorted string values at path of rs.
-func names(rs []scim.Resource, path string) []string {
+// names returns the sorted string values at path of rs, userNames as
+// local names.
+func (x *target) names(rs []scim.Resource, path string) []string {
 	out := make([]string, 0, len(rs))
 	for _, r := range rs {
-		out = append(out, str(r, path))
+		out = append(out, x.str(r, path))
 	}
 	slices.Sort(out)
 	return out

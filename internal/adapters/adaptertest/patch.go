@@ -10,8 +10,8 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
-func testPatchUserForms(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchUserForms(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("patchy", `"displayName": "Old", "title": "Clerk", "active": true,
 		"name": {"givenName": "Pat", "familyName": "Chee"},
 		"emails": [{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}]`)
@@ -90,8 +90,8 @@ func want(got, want string) string {
 	return ""
 }
 
-func testPatchExtension(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchExtension(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needEnterprise()
 	boss := x.user("boss", `"displayName": "The Boss"`)
 	u := x.user("emp", fmt.Sprintf(`%q: {"employeeNumber": "1", "costCenter": "CC"}`, ent))
@@ -119,12 +119,12 @@ func testPatchExtension(t *testing.T, a adapters.Adapter) {
 	}
 	lr := x.search(x.users, engine.Query{Filter: ent + `:department eq "sales"`, Count: -1})
 	if len(lr.Resources) != 1 || lr.Resources[0].ID() != u.ID() {
-		t.Errorf("filter on the patched extension attribute: %v", names(lr.Resources, "userName"))
+		t.Errorf("filter on the patched extension attribute: %v", x.names(lr.Resources, "userName"))
 	}
 }
 
-func testPatchGroupMembers(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchGroupMembers(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
 	u1, u2, u3 := x.user("one", ""), x.user("two", ""), x.user("three", "")
 	g := x.group("Team")
@@ -160,7 +160,7 @@ func testPatchGroupMembers(t *testing.T, a adapters.Adapter) {
 		for _, u := range []scim.Resource{u1, u2, u3} {
 			in := element(x.get(x.users, u.ID()), "groups", g.ID()) != nil
 			if want := element(got, "members", u.ID()) != nil; in != want {
-				t.Errorf("%s: %s in User.groups = %v, want %v", st.name, str(u, "userName"), in, want)
+				t.Errorf("%s: %s in User.groups = %v, want %v", st.name, x.str(u, "userName"), in, want)
 			}
 		}
 	}
@@ -170,8 +170,8 @@ func testPatchGroupMembers(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testPatchErrors(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchErrors(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("err", `"emails": [{"value": "w@example.com", "type": "work"}]`)
 	for _, tt := range []struct {
 		name string
@@ -197,8 +197,8 @@ func testPatchErrors(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testPatchAtomic(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchAtomic(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("atom", `"displayName": "Before", "emails": [{"value": "w@example.com", "type": "work"}]`)
 	_, err := x.patch(x.users, u.ID(), `[
 		{"op": "replace", "path": "displayName", "value": "After"},
@@ -226,28 +226,28 @@ func testPatchAtomic(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testPatchMissing(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchMissing(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	_, err := x.patch(x.users, "does-not-exist", `[{"op": "replace", "path": "displayName", "value": "x"}]`, "")
 	wantError(t, "Patch missing", err, http.StatusNotFound, "")
 }
 
-func testPatchUserNameConflict(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPatchUserNameConflict(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.user("taken", "")
 	u := x.user("free", "")
-	_, err := x.patch(x.users, u.ID(), `[{"op": "replace", "path": "userName", "value": "TAKEN"}]`, "")
+	_, err := x.patch(x.users, u.ID(), fmt.Sprintf(`[{"op": "replace", "path": "userName", "value": %q}]`, x.un("TAKEN")), "")
 	wantError(t, "Patch userName to a taken one", err, http.StatusConflict, scim.Uniqueness)
-	if got := str(x.get(x.users, u.ID()), "userName"); got != "free" {
+	if got := x.str(x.get(x.users, u.ID()), "userName"); got != "free" {
 		t.Errorf("userName after failed Patch = %q, want free", got)
 	}
 }
 
-func testVersionChanges(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testVersionChanges(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("versioned", `"displayName": "v1"`)
 	seen := map[string]bool{u.Version(): true}
-	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, userJSON("versioned", `"displayName": "v2"`)), "", engine.Projection{})
+	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("versioned", `"displayName": "v2"`)), "", engine.Projection{})
 	if err != nil {
 		t.Fatalf("Replace: %v", err)
 	}
@@ -274,13 +274,13 @@ func testVersionChanges(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testIfMatchMismatch(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testIfMatchMismatch(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("etag", `"displayName": "one"`)
 	stale := u.Version()
 	cur := x.mustPatch(x.users, u.ID(), `[{"op": "replace", "path": "displayName", "value": "two"}]`).Version()
 	for _, tag := range []string{stale, `W/"no-such-version"`} {
-		_, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, userJSON("etag", `"displayName": "three"`)), tag, engine.Projection{})
+		_, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("etag", `"displayName": "three"`)), tag, engine.Projection{})
 		wantError(t, "Replace If-Match "+tag, err, http.StatusPreconditionFailed, "")
 		_, err = x.patch(x.users, u.ID(), `[{"op": "replace", "path": "displayName", "value": "three"}]`, tag)
 		wantError(t, "Patch If-Match "+tag, err, http.StatusPreconditionFailed, "")
@@ -293,10 +293,10 @@ func testIfMatchMismatch(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testIfMatchCurrent(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testIfMatchCurrent(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("etag", `"displayName": "one"`)
-	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, userJSON("etag", `"displayName": "two"`)), u.Version(), engine.Projection{})
+	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("etag", `"displayName": "two"`)), u.Version(), engine.Projection{})
 	if err != nil {
 		t.Fatalf("Replace with the current version: %v", err)
 	}

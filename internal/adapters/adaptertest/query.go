@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,8 +16,10 @@ import (
 
 const ent = scim.EnterpriseUserSchema
 
-// seedUsers creates the users the filter cases select from. zed has almost
-// nothing set, so that presence and absence both show.
+// seedUsers creates the users the filter cases select from, keyed by local
+// name. zed has almost nothing set, so that presence and absence both show.
+// bjensen has a work email, primary, and a home email at example.org, so
+// that a value path must match both terms in one element.
 func seedUsers(x *target) map[string]scim.Resource {
 	x.t.Helper()
 	enterprise := x.users.Extension(ent) != nil
@@ -27,11 +30,11 @@ func seedUsers(x *target) map[string]scim.Resource {
 		extAW = fmt.Sprintf(`, %q: {"employeeNumber": "250"}`, ent)
 	}
 	return map[string]scim.Resource{
-		"bjensen": x.user("bjensen", `"externalId": "ext-bj", "displayName": "Babs Jensen",
+		"bjensen": x.user("bjensen", fmt.Sprintf(`"externalId": "ext-bj", "displayName": "Babs Jensen",
 			"name": {"givenName": "Barbara", "familyName": "Jensen"}, "title": "Tour Guide", "active": true,
 			"userType": "Employee",
-			"emails": [{"value": "bjensen@example.com", "type": "work", "primary": true},
-			           {"value": "babs@home.example.org", "type": "home"}]`+extBJ),
+			"emails": [{"value": %q, "type": "work", "primary": true},
+			           {"value": "babs@home.example.org", "type": "home"}]`, x.email("bjensen"))+extBJ),
 		"jsmith": x.user("jsmith", `"displayName": "John Smith",
 			"name": {"givenName": "John", "familyName": "Smith"}, "title": "Engineer", "active": false,
 			"userType": "Contractor",
@@ -50,25 +53,35 @@ type filterCase struct {
 	enterprise bool     // needs the Enterprise extension
 }
 
-func testFilterUsers(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testFilterUsers(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	seed := seedUsers(x)
 	bj := seed["bjensen"]
+	// co looks for a part strictly inside one userName. With a domain, any
+	// part of a local name might recur in the domain; one ending in "@"
+	// cannot.
+	inner := "ENS"
+	if x.domain != "" {
+		inner = "ENSEN@"
+	}
 	tests := []filterCase{
-		{name: "eq", filter: `userName eq "bjensen"`, want: []string{"bjensen"}},
-		{name: "eq case-insensitive", filter: `USERNAME eq "BJENSEN"`, want: []string{"bjensen"}},
+		{name: "eq", filter: x.userFilter(`userName eq %q`, "bjensen"), want: []string{"bjensen"}},
+		{name: "eq case-insensitive", filter: fmt.Sprintf(`USERNAME eq %q`, strings.ToUpper(x.un("bjensen"))), want: []string{"bjensen"}},
 		{name: "eq caseExact", filter: `externalId eq "EXT-BJ"`, want: nil},
 		{name: "eq caseExact match", filter: `externalId eq "ext-bj"`, want: []string{"bjensen"}},
 		{name: "eq id", filter: fmt.Sprintf(`id eq %q`, bj.ID()), want: []string{"bjensen"}},
-		{name: "ne", filter: `userName ne "bjensen"`, want: []string{"Alice.Wong", "jsmith", "zed"}},
-		{name: "co", filter: `userName co "ENS"`, want: []string{"bjensen"}},
+		{name: "ne", filter: x.userFilter(`userName ne %q`, "bjensen"), want: []string{"Alice.Wong", "jsmith", "zed"}},
+		{name: "co", filter: fmt.Sprintf(`userName co %q`, inner), want: []string{"bjensen"}},
 		{name: "sw", filter: `userName sw "al"`, want: []string{"Alice.Wong"}},
-		{name: "ew", filter: `userName ew "WONG"`, want: []string{"Alice.Wong"}},
+		// A suffix of the whole userName: "WONG", or "WONG@" and the domain.
+		{name: "ew", filter: fmt.Sprintf(`userName ew %q`, strings.ToUpper(x.un("wong"))), want: []string{"Alice.Wong"}},
 		{name: "pr", filter: `title pr`, want: []string{"bjensen", "jsmith"}},
-		{name: "gt", filter: `userName gt "jsmith"`, want: []string{"zed"}},
-		{name: "ge", filter: `userName ge "JSMITH"`, want: []string{"jsmith", "zed"}},
-		{name: "lt", filter: `userName lt "bjensen"`, want: []string{"Alice.Wong"}},
-		{name: "le", filter: `userName le "bjensen"`, want: []string{"Alice.Wong", "bjensen"}},
+		// No local name is a prefix of another, so a common domain leaves
+		// the order of the userNames as it is.
+		{name: "gt", filter: x.userFilter(`userName gt %q`, "jsmith"), want: []string{"zed"}},
+		{name: "ge", filter: fmt.Sprintf(`userName ge %q`, strings.ToUpper(x.un("jsmith"))), want: []string{"jsmith", "zed"}},
+		{name: "lt", filter: x.userFilter(`userName lt %q`, "bjensen"), want: []string{"Alice.Wong"}},
+		{name: "le", filter: x.userFilter(`userName le %q`, "bjensen"), want: []string{"Alice.Wong", "bjensen"}},
 		{name: "boolean true", filter: `active eq true`, want: []string{"Alice.Wong", "bjensen"}},
 		{name: "boolean false", filter: `active eq false`, want: []string{"jsmith"}},
 		{name: "sub-attribute", filter: `name.familyName eq "smith"`, want: []string{"jsmith"}},
@@ -83,10 +96,10 @@ func testFilterUsers(t *testing.T, a adapters.Adapter) {
 		{name: "or", filter: `title pr or active eq true`, want: []string{"Alice.Wong", "bjensen", "jsmith"}},
 		{name: "not", filter: `not (active eq true)`, want: []string{"jsmith", "zed"}},
 		{name: "not pr", filter: `not (title pr)`, want: []string{"Alice.Wong", "zed"}},
-		{name: "and binds tighter than or", filter: `userName eq "zed" or title pr and active eq false`, want: []string{"jsmith", "zed"}},
-		{name: "grouping", filter: `(userName eq "zed" or title pr) and active eq false`, want: []string{"jsmith"}},
+		{name: "and binds tighter than or", filter: x.userFilter(`userName eq %q or title pr and active eq false`, "zed"), want: []string{"jsmith", "zed"}},
+		{name: "grouping", filter: x.userFilter(`(userName eq %q or title pr) and active eq false`, "zed"), want: []string{"jsmith"}},
 		{name: "nested grouping", filter: `not ((userName sw "b" or userName sw "j") and active eq true)`, want: []string{"Alice.Wong", "jsmith", "zed"}},
-		{name: "operators any case", filter: `userName EQ "zed" OR userName Eq "jsmith"`, want: []string{"jsmith", "zed"}},
+		{name: "operators any case", filter: x.userFilter(`userName EQ %q OR userName Eq %q`, "zed", "jsmith"), want: []string{"jsmith", "zed"}},
 		{name: "escaped quote", filter: `nickName eq "SAY \"HI\""`, want: []string{"zed"}},
 		{name: "extension qualified", filter: ent + `:employeeNumber eq "701984"`, want: []string{"bjensen"}, enterprise: true},
 		{name: "extension sw", filter: ent + `:department sw "tour"`, want: []string{"bjensen"}, enterprise: true},
@@ -109,7 +122,7 @@ func runFilterCases(t *testing.T, x *target, rt *scim.ResourceType, key string, 
 			t.Errorf("%s: Search(%s): %v", tt.name, tt.filter, err)
 			continue
 		}
-		if got := names(lr.Resources, key); !equal(got, sorted(tt.want...)) {
+		if got := x.names(lr.Resources, key); !equal(got, sorted(tt.want...)) {
 			t.Errorf("%s: Search(%s) = %v, want %v", tt.name, tt.filter, got, sorted(tt.want...))
 		}
 		if lr.TotalResults != len(tt.want) {
@@ -118,8 +131,8 @@ func runFilterCases(t *testing.T, x *target, rt *scim.ResourceType, key string, 
 	}
 }
 
-func testFilterMetaDates(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testFilterMetaDates(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	seed := seedUsers(x)
 	when := func(r scim.Resource, p string) time.Time {
 		ts, err := time.Parse(time.RFC3339Nano, str(r, p))
@@ -150,7 +163,7 @@ func testFilterMetaDates(t *testing.T, a adapters.Adapter) {
 			}
 			f := fmt.Sprintf("%s %s %q", p, tt.op, str(pivot, p))
 			lr := x.search(x.users, engine.Query{Filter: f, Count: -1})
-			if got := names(lr.Resources, "userName"); !equal(got, sorted(want...)) {
+			if got := x.names(lr.Resources, "userName"); !equal(got, sorted(want...)) {
 				t.Errorf("Search(%s) = %v, want %v", f, got, sorted(want...))
 			}
 		}
@@ -163,8 +176,8 @@ func testFilterMetaDates(t *testing.T, a adapters.Adapter) {
 	})
 }
 
-func testFilterGroups(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testFilterGroups(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
 	seed := seedUsers(x)
 	bj, alice := seed["bjensen"], seed["Alice.Wong"]
@@ -187,8 +200,8 @@ func testFilterGroups(t *testing.T, a adapters.Adapter) {
 	})
 }
 
-func testFilterInvalid(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testFilterInvalid(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.user("someone", "")
 	for _, f := range []string{
 		`userName eq`,
@@ -208,8 +221,8 @@ func testFilterInvalid(t *testing.T, a adapters.Adapter) {
 
 // testSearchAcrossTypes is POST /.search at the root (RFC 7644 §3.4.3): one
 // query over every resource type, with one totalResults and one order.
-func testSearchAcrossTypes(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testSearchAcrossTypes(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
 	x.user("ann", `"displayName": "Alpha Ann"`)
 	x.user("bob", `"displayName": "Beta Bob"`)
@@ -224,7 +237,7 @@ func testSearchAcrossTypes(t *testing.T, a adapters.Adapter) {
 		return lr
 	}
 	lr := search(engine.Query{Filter: `displayName sw "alpha"`, Count: -1})
-	if got := names(lr.Resources, "displayName"); lr.TotalResults != 2 || !equal(got, []string{"Alpha Ann", "Alpha Team"}) {
+	if got := x.names(lr.Resources, "displayName"); lr.TotalResults != 2 || !equal(got, []string{"Alpha Ann", "Alpha Team"}) {
 		t.Errorf("displayName sw alpha over all types: %d, %v; want the user and the group", lr.TotalResults, got)
 	}
 	for _, r := range lr.Resources {
@@ -253,8 +266,8 @@ func pagingSize(a adapters.Adapter) int {
 	return max(23, 2*a.Capabilities().MaxPageSize+3)
 }
 
-func testPaging(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPaging(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	n := pagingSize(a)
 	for i := range n {
 		x.user(fmt.Sprintf("user%03d", i), "")
@@ -303,7 +316,7 @@ func testPaging(t *testing.T, a adapters.Adapter) {
 		}
 	}
 	// The engine's own maximum page size caps count.
-	small := newTarget(t, a, engine.Options{MaxPageSize: 4})
+	small := newTarget(t, a, o, engine.Options{MaxPageSize: 4})
 	if lr := small.search(x.users, engine.Query{StartIndex: 1, Count: 10}); len(lr.Resources) != 4 || lr.TotalResults != n {
 		t.Errorf("engine MaxPageSize 4: %d resources, totalResults %d; want 4, %d", len(lr.Resources), lr.TotalResults, n)
 	}
@@ -311,8 +324,8 @@ func testPaging(t *testing.T, a adapters.Adapter) {
 
 // testPagingWithFilter pages through a filtered result larger than the
 // adapter's page, where an emulated filter must still count right.
-func testPagingWithFilter(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testPagingWithFilter(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	n := pagingSize(a)
 	var want []string
 	for i := range n {
@@ -333,7 +346,7 @@ func testPagingWithFilter(t *testing.T, a adapters.Adapter) {
 			t.Errorf("page at %d: %d resources, want %d", start, len(lr.Resources), exp)
 		}
 		for _, r := range lr.Resources {
-			got = append(got, str(r, "userName"))
+			got = append(got, x.str(r, "userName"))
 		}
 	}
 	slices.Sort(got)
@@ -342,8 +355,8 @@ func testPagingWithFilter(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testSort(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testSort(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	for _, u := range []struct{ name, family string }{
 		{"carol", "Zimmer"}, {"Alice", "young"}, {"bob", "Xu"}, {"dave", "Adams"}, {"Eve", "brown"},
 	} {
@@ -364,7 +377,7 @@ func testSort(t *testing.T, a adapters.Adapter) {
 		lr := x.search(x.users, engine.Query{SortBy: tt.sortBy, SortOrder: tt.order, Count: -1})
 		var got []string
 		for _, r := range lr.Resources {
-			got = append(got, str(r, "userName"))
+			got = append(got, x.str(r, "userName"))
 		}
 		if !slices.Equal(got, tt.want) {
 			t.Errorf("sortBy=%s sortOrder=%s: %v, want %v", tt.sortBy, tt.order, got, tt.want)
@@ -383,8 +396,8 @@ func testSort(t *testing.T, a adapters.Adapter) {
 	wantError(t, "sortBy=noSuchAttribute", err, http.StatusBadRequest, "")
 }
 
-func testSortWithPaging(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testSortWithPaging(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	n := pagingSize(a)
 	var want []string
 	// Created in an order unrelated to the sort order.
@@ -399,21 +412,22 @@ func testSortWithPaging(t *testing.T, a adapters.Adapter) {
 	for start := 1; start <= n; start += 5 {
 		lr := x.search(x.users, engine.Query{SortBy: "userName", SortOrder: "descending", StartIndex: start, Count: 5})
 		for _, r := range lr.Resources {
-			got = append(got, str(r, "userName"))
+			got = append(got, x.str(r, "userName"))
 		}
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("sorted pages = %v, want %v", got, want)
 	}
 	// Sorting and filtering together.
-	lr := x.search(x.users, engine.Query{Filter: `userName lt "u010"`, SortBy: "userName", StartIndex: 2, Count: 3})
-	if got := names(lr.Resources, "userName"); lr.TotalResults != 10 || !equal(got, []string{"u001", "u002", "u003"}) {
+	// The names have one width, so a common domain keeps their order.
+	lr := x.search(x.users, engine.Query{Filter: x.userFilter(`userName lt %q`, "u010"), SortBy: "userName", StartIndex: 2, Count: 3})
+	if got := x.names(lr.Resources, "userName"); lr.TotalResults != 10 || !equal(got, []string{"u001", "u002", "u003"}) {
 		t.Errorf("filter+sort+page: totalResults %d, %v; want 10, [u001 u002 u003]", lr.TotalResults, got)
 	}
 }
 
-func testProjection(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testProjection(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("proj", `"displayName": "Pro J", "name": {"givenName": "Pro", "familyName": "J"},
 		"emails": [{"value": "p@example.com", "type": "work"}]`)
 	get := func(p engine.Projection) scim.Resource {
@@ -463,7 +477,7 @@ func testProjection(t *testing.T, a adapters.Adapter) {
 		}
 	}
 	// Create, Replace and Patch project what they return too.
-	r, err := x.e.Create(t.Context(), x.users, res(t, userJSON("proj2", `"title": "T"`)), engine.Projection{ExcludedAttributes: []string{"title"}})
+	r, err := x.e.Create(t.Context(), x.users, res(t, x.userJSON("proj2", `"title": "T"`)), engine.Projection{ExcludedAttributes: []string{"title"}})
 	if err != nil || has(r, "title") || !has(r, "id") {
 		t.Errorf("Create excludedAttributes=title: %v, %v", r, err)
 	}
@@ -476,8 +490,8 @@ func testProjection(t *testing.T, a adapters.Adapter) {
 	}
 }
 
-func testProjectionReturned(t *testing.T, a adapters.Adapter) {
-	x := newTarget(t, a, engine.Options{})
+func testProjectionReturned(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("secret", `"password": "t1meMa$heen", "displayName": "S"`)
 	// RFC 7643 §4.1.1: password is returned "never", even when asked for.
 	for _, p := range []engine.Projection{{}, {Attributes: []string{"password"}}, {Attributes: []string{"password", "userName"}}} {
@@ -492,7 +506,7 @@ func testProjectionReturned(t *testing.T, a adapters.Adapter) {
 	if has(u, "password") {
 		t.Errorf("Create returned the password")
 	}
-	lr := x.search(x.users, engine.Query{Filter: `userName eq "secret"`, Count: -1})
+	lr := x.search(x.users, engine.Query{Filter: x.userFilter(`userName eq %q`, "secret"), Count: -1})
 	for _, r := range lr.Resources {
 		if has(r, "password") {
 			t.Errorf("Search returned the password")
