@@ -54,7 +54,7 @@ func newUpstream(t *testing.T, wrap func(http.Handler) http.Handler, opts ...mem
 	return &upstream{srv: srv, mem: mem, base: srv.URL + "/targets/m/scim/v2"}
 }
 
-// adapter opens an Adapter on u with the test token and u's HTTP client.
+// adapter opens an Adapter on u with the test token.
 func (u *upstream) adapter(t *testing.T, opts ...Option) *Adapter {
 	t.Helper()
 	a, err := New(t.Context(), u.base, outbound.StaticToken(testToken), append([]Option{u.client()}, opts...)...)
@@ -64,8 +64,8 @@ func (u *upstream) adapter(t *testing.T, opts ...Option) *Adapter {
 	return a
 }
 
-// client sends through u's HTTP client, with quick retries.
+// client is the outbound client's own transport (as in production) with
+// quick retries.
 func (u *upstream) client() Option {
-	return WithOutboundOptions(outbound.WithHTTPClient(u.srv.Client()),
-		outbound.WithRetry(outbound.RetryPolicy{Base: 1, Max: 2}))
+	return WithOutboundOptions(outbound.WithRetry(outbound.RetryPolicy{Base: 1, Max: 2}))
 }
