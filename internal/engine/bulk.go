@@ -245,6 +245,12 @@ func (r *bulkRun) run(ctx context.Context, i int) error {
 		if err := r.run(ctx, j); err != nil {
 			return err
 		}
+		if r.ops[j].state == opBatched {
+			// Its id is needed now.
+			if err := r.flush(ctx); err != nil {
+				return err
+			}
+		}
 		if r.stopped {
 			break
 		}

@@ -99,6 +99,21 @@ func TestBulkNativeBatches(t *testing.T) {
 	}
 }
 
+func TestBulkNativeForwardReference(t *testing.T) {
+	store := &batchingStore{Adapter: memory.New(), limit: 10}
+	e := engine.New(store, engine.Options{})
+	resp, err := e.Bulk(context.Background(), decodeBulk(t, request(0, group("g", "team", "bulkId:u"), user("u", "later", ""))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := summary(resp), "g:201 u:201"; got != want {
+		t.Errorf("results = %s, want %s", got, want)
+	}
+	if got, want := fmt.Sprint(store.batches), "[[POST User] [POST Group]]"; got != want {
+		t.Errorf("batches = %s, want %s", got, want)
+	}
+}
+
 func TestBulkNativeFailOnErrors(t *testing.T) {
 	store := &batchingStore{Adapter: memory.New(), limit: 10}
 	e := engine.New(store, engine.Options{})
