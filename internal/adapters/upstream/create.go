@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
@@ -77,7 +78,9 @@ func lookupKeys(rt *scim.ResourceType) []scim.Path {
 // lookup finds the resource a lost create of r made: it asks for the
 // resources whose first identifying attribute (lookupKeys) equals r's, and
 // keeps those that also agree with r on every other identifying attribute
-// both hold, the newest (meta.created) first. It returns nil, nil when the
+// both hold, the newest (meta.created) first.
+// Only a Group without externalId whose displayName another group shares is
+// ambiguous: the newest of them is taken. It returns nil, nil when the
 // resource is certainly absent, and an error when that cannot be told.
 func (a *Adapter) lookup(ctx context.Context, rt *scim.ResourceType, r scim.Resource) (scim.Resource, error) {
 	var terms []*filter.Compare
@@ -100,7 +103,9 @@ func (a *Adapter) lookup(ctx context.Context, rt *scim.ResourceType, r scim.Reso
 		if !agrees(c, terms[1:], rt) {
 			continue
 		}
-		if best == nil || created(c) > created(best) {
+		// Ties (timestamps in whole milliseconds or seconds) go to the
+		// later one in the upstream's order, by default creation order.
+		if best == nil || !created(c).Before(created(best)) {
 			best = c
 		}
 	}
@@ -119,9 +124,11 @@ func agrees(c scim.Resource, terms []*filter.Compare, rt *scim.ResourceType) boo
 	return true
 }
 
-func created(r scim.Resource) string {
+// created returns meta.created of r; the zero time when it has none.
+func created(r scim.Resource) time.Time {
 	s, _ := r.Meta()["created"].(string)
-	return s
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
 }
 
 func keyNames(rt *scim.ResourceType) string {

@@ -167,18 +167,6 @@ func (rec *recorder) last(method string) *http.Request {
 	return nil
 }
 
-func (rec *recorder) count(method string) int {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	n := 0
-	for _, r := range rec.reqs {
-		if r.Method == method {
-			n++
-		}
-	}
-	return n
-}
-
 // TestRealUpstreamErrors maps the errors of a real SCIM server: the
 // gateway's own, over loopback.
 func TestRealUpstreamErrors(t *testing.T) {
