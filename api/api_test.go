@@ -46,6 +46,7 @@ func loadDocument(t testing.TB) *openapi3.T {
 }
 
 func TestDocumentIsValid(t *testing.T) {
+	t.Parallel()
 	doc := loadDocument(t)
 	if _, err := gorillamux.NewRouter(doc); err != nil {
 		t.Fatalf("routes of openapi.yaml: %v", err)
@@ -247,8 +248,20 @@ func (g *gateway) do(t testing.TB, c call) reply {
 	if r.status >= 400 {
 		g.checkErrorBody(t, what, r)
 	}
+	if r.status == http.StatusMethodNotAllowed {
+		// The document cannot list a 405 under an operation that does not
+		// exist; Allow must name exactly the methods it documents instead.
+		if got, want := r.header.Get("Allow"), strings.Join(g.documentedMethods(t, c), ", "); got != want {
+			t.Fatalf("%s = 405 with Allow %q; the document has %q for this path", what, got, want)
+		}
+	}
 	if input == nil {
 		return r
+	}
+	// ValidateResponse passes some statuses (304) without a look; every
+	// status must be documented all the same.
+	if route.Operation.Responses.Status(r.status) == nil {
+		t.Fatalf("%s = %d: the document lists no %d for %s %s", what, r.status, r.status, route.Method, route.Path)
 	}
 	out := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: input,
@@ -266,6 +279,20 @@ func (g *gateway) do(t testing.TB, c call) reply {
 		g.mu.Unlock()
 	}
 	return r
+}
+
+// documentedMethods returns the methods the document serves c's path with,
+// in the order Allow lists them; HEAD is left out, as Allow leaves it out.
+func (g *gateway) documentedMethods(t testing.TB, c call) []string {
+	t.Helper()
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		c.method = m
+		if _, _, err := g.routes.FindRoute(g.newRequest(t, c)); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // checkErrorBody checks what the document cannot say per operation: an
@@ -310,4 +337,42 @@ func jsonBody(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return buf.String()
+}
+
+// TestReferenceAttributes checks the schemas of the "$ref" sub-attributes
+// (RFC 7643 §2.3.7), which the session cannot reach: the built-in store keeps
+// no $ref, while vendor adapters return one. A property named "$ref" is easily
+// mistaken for a JSON reference by tools; here it must be a property.
+func TestReferenceAttributes(t *testing.T) {
+	t.Parallel()
+	doc := loadDocument(t)
+	tests := []struct {
+		name, schema string
+		body         map[string]any
+		ok           bool
+	}{
+		{"member ref", "Group", map[string]any{"schemas": []any{groupURN}, "id": "g1",
+			"members": []any{map[string]any{"value": "u1", "$ref": "https://scim.example.com/targets/t/scim/v2/Users/u1", "type": "User"}}}, true},
+		{"member ref not a string", "Group", map[string]any{"schemas": []any{groupURN}, "id": "g1",
+			"members": []any{map[string]any{"value": "u1", "$ref": 5}}}, false},
+		{"member misspelt", "Group", map[string]any{"schemas": []any{groupURN}, "id": "g1",
+			"members": []any{map[string]any{"value": "u1", "ref": "https://scim.example.com/Users/u1"}}}, false},
+		{"user groups ref", "User", map[string]any{"schemas": []any{userURN}, "id": "u1",
+			"groups": []any{map[string]any{"value": "g1", "$ref": "https://scim.example.com/targets/t/scim/v2/Groups/g1", "type": "direct"}}}, true},
+		{"manager ref", "User", map[string]any{"schemas": []any{userURN, enterpriseURN}, "id": "u1",
+			enterpriseURN: map[string]any{"manager": map[string]any{"value": "u2", "$ref": "https://scim.example.com/targets/t/scim/v2/Users/u2"}}}, true},
+		{"manager ref not a string", "User", map[string]any{"schemas": []any{userURN, enterpriseURN}, "id": "u1",
+			enterpriseURN: map[string]any{"manager": map[string]any{"value": "u2", "$ref": true}}}, false},
+		{"vendor extension", "User", map[string]any{"schemas": []any{userURN, "urn:example:vendor:2.0:User"}, "id": "u1",
+			"urn:example:vendor:2.0:User": map[string]any{"badge": "42"}}, true},
+		{"unknown attribute", "User", map[string]any{"schemas": []any{userURN}, "id": "u1", "badge": "42"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := doc.ValidateSchemaJSON(doc.Components.Schemas[tt.schema].Value, tt.body, openapi3.EnableJSONSchema2020())
+			if (err == nil) != tt.ok {
+				t.Errorf("%s %v: valid = %v, want %v (%v)", tt.schema, tt.body, err == nil, tt.ok, err)
+			}
+		})
+	}
 }
