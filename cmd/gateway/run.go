@@ -6,7 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/scim-gateway/scim-gateway/internal/config"
 )
@@ -111,14 +114,16 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *path == "" {
 		return usagef("serve: --config FILE is required")
 	}
-	cfg, err := config.Load(*path, getenv)
+	src := &configSource{path: *path, getenv: getenv, listen: *listen}
+	cfg, _, err := src.load()
 	if err != nil {
 		return err
 	}
-	if *listen != "" {
-		cfg.Server.Listen = *listen
-	}
-	return serve(ctx, cfg, stdout, nil)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	src.hup = hup
+	return serveReloading(ctx, cfg, src, stdout, nil)
 }
 
 func helpIsNoError(err error) error {

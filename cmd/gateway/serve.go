@@ -8,6 +8,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
+	"runtime"
+	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
@@ -19,35 +22,53 @@ import (
 // serve opens the targets of cfg, listens on cfg.Server.Listen and serves
 // until ctx ends, then shuts down gracefully within
 // cfg.Server.ShutdownTimeout. Logs go to logOut. ready, when not nil, is
-// called with the bound address once requests are accepted.
+// called with the bound address once requests are accepted. The
+// configuration is not reloaded: see serveReloading.
 func serve(ctx context.Context, cfg *config.Config, logOut io.Writer, ready func(addr net.Addr)) error {
-	log := newLogger(logOut, cfg.Log)
-	authn, err := auth.New(cfg.Auth)
+	return serveReloading(ctx, cfg, nil, logOut, ready)
+}
+
+// serveReloading is serve that also reloads the configuration from src
+// (reload.go) when src is not nil.
+//
+// The shutdown, once ctx ends: /readyz answers 503 and responses ask
+// clients to close their connections; after server.drainDelay the listener
+// closes and the requests under way finish within server.shutdownTimeout,
+// after which they are cut off; then the targets are closed.
+func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, logOut io.Writer, ready func(addr net.Addr)) error {
+	level := new(slog.LevelVar)
+	level.Set(logLevel(cfg.Log))
+	log := newLogger(logOut, cfg.Log, level)
+	verifier, err := auth.New(cfg.Auth)
 	if err != nil {
 		return err
 	}
-	engines, closeTargets, err := openTargets(ctx, cfg)
+	authn := newSwapAuthenticator(verifier)
+	health := router.NewHealth(router.HealthOptions{Logger: log})
+	live := newLiveTargets(log, health)
+	set, err := openTargets(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
-	defer closeTargets(log)
+	live.install(set, 0)
+	defer live.close()
+
+	v, c := buildVersion()
 	h, err := router.New(router.Config{
-		Targets:            router.NewTargets(engines),
+		Targets:            live.targets,
 		Authenticator:      authn,
 		PublicURL:          cfg.Server.PublicURL,
 		MaxBodyBytes:       cfg.Server.MaxBodyBytes,
 		AnonymousDiscovery: cfg.Server.AnonymousDiscovery,
 		Logger:             log,
+		Health:             health,
+		Build:              router.BuildInfo{Version: v, Commit: c, GoVersion: runtime.Version()},
 	})
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return err
-	}
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           live.track(h),
 		ReadHeaderTimeout: cfg.Server.ReadHeaderTimeout,
 		ReadTimeout:       cfg.Server.ReadTimeout,
 		WriteTimeout:      cfg.Server.WriteTimeout,
@@ -56,11 +77,43 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer, ready func
 		// Requests get a context of their own (not ctx), so that the
 		// requests under way when ctx ends can still finish during Shutdown.
 	}
+	var certs *certReloader
+	if cfg.Server.TLS.Enabled() {
+		if certs, err = newCertReloader(cfg.Server.TLS.CertFile, cfg.Server.TLS.KeyFile, log); err != nil {
+			return err
+		}
+		defer certs.close()
+		srv.TLSConfig = certs.tlsConfig()
+	}
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return err
+	}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "targets", len(engines), "version", versionString())
+	go func() {
+		if certs != nil {
+			served <- srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig.GetCertificate
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
+	health.SetReady()
+	log.Info("serving", "addr", ln.Addr().String(), "tls", certs != nil, "targets", len(cfg.Targets), "version", versionString())
 	if ready != nil {
 		ready(ln.Addr())
+	}
+
+	current := func() *config.Config { return cfg }
+	if src != nil {
+		r := newReloader(src, cfg, log, level, live, authn)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			r.run(ctx)
+		}()
+		// A reload under way finishes before the targets are closed.
+		defer func() { <-stopped }()
+		current = r.current
 	}
 
 	select {
@@ -68,10 +121,21 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer, ready func
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
-	log.Info("shutting down", "timeout", cfg.Server.ShutdownTimeout.String())
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.Server.ShutdownTimeout)
+	return shutdown(ctx, srv, served, health, current().Server, log)
+}
+
+// shutdown drains srv once ctx has ended, as serveReloading describes.
+func shutdown(ctx context.Context, srv *http.Server, served <-chan error, health *router.Health, s config.Server, log *slog.Logger) error {
+	health.SetDraining()
+	srv.SetKeepAlivesEnabled(false)
+	if s.DrainDelay > 0 {
+		log.Info("draining", "delay", s.DrainDelay.String())
+		time.Sleep(s.DrainDelay)
+	}
+	log.Info("shutting down", "timeout", s.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.ShutdownTimeout)
 	defer cancel()
-	err = srv.Shutdown(sctx)
+	err := srv.Shutdown(sctx)
 	if err != nil {
 		// Requests still running past the timeout are cut off.
 		_ = srv.Close()
@@ -86,49 +150,76 @@ func serve(ctx context.Context, cfg *config.Config, logOut io.Writer, ready func
 	return err
 }
 
-// openTargets opens every target's adapter and puts an engine in front of
-// each. The returned func closes the adapters that hold resources.
-func openTargets(ctx context.Context, cfg *config.Config) (map[string]*engine.Engine, func(*slog.Logger), error) {
+// openTargets opens every target of cfg and puts an engine in front of
+// each. A target whose adapter and settings are those it has in prev (the
+// set being served, or nil) keeps prev's adapter, with its state: the
+// memory store's data, a vendor client's tokens and breaker. On failure
+// the adapters opened here are closed again.
+func openTargets(ctx context.Context, cfg *config.Config, prev *targetSet) (*targetSet, error) {
 	opts := engine.Options{
 		DefaultPageSize:   cfg.Server.DefaultPageSize,
 		MaxPageSize:       cfg.Server.MaxPageSize,
 		BulkMaxOperations: cfg.Server.Bulk.MaxOperations,
 		BulkMaxPayload:    cfg.Server.Bulk.MaxPayloadSize,
 	}
-	engines := make(map[string]*engine.Engine, len(cfg.Targets))
-	var opened []namedAdapter
-	closeAll := func(log *slog.Logger) {
-		for _, a := range opened {
-			if c, ok := a.adapter.(io.Closer); ok {
-				if err := c.Close(); err != nil && log != nil {
-					log.Warn("closing target", "target", a.name, "err", err)
-				}
+	set := newTargetSet(len(cfg.Targets))
+	var opened []*openAdapter
+	for _, t := range cfg.Targets {
+		oa := prev.reusable(t)
+		if oa == nil {
+			a, err := t.Settings.Open(ctx)
+			if err != nil {
+				closeAdapters(opened, nil)
+				return nil, fmt.Errorf("target %q: open: %w", t.Name, err)
+			}
+			oa = &openAdapter{target: t, adapter: a}
+			opened = append(opened, oa)
+		}
+		set.adapters[t.Name] = oa
+		set.engines[t.Name] = engine.New(oa.adapter, opts)
+		hc, _ := oa.adapter.(adapters.HealthChecker)
+		set.checks[t.Name] = hc
+	}
+	return set, nil
+}
+
+// reusable returns the adapter s serves for target t, when t's adapter and
+// settings are unchanged; nil otherwise, and when s is nil.
+func (s *targetSet) reusable(t config.Target) *openAdapter {
+	if s == nil {
+		return nil
+	}
+	oa := s.adapters[t.Name]
+	if oa == nil || oa.target.Adapter != t.Adapter || !reflect.DeepEqual(oa.target.Settings, t.Settings) {
+		return nil
+	}
+	return oa
+}
+
+// closeAdapters closes the adapters that hold resources (io.Closer),
+// logging failures when log is not nil.
+func closeAdapters(as []*openAdapter, log *slog.Logger) {
+	for _, a := range as {
+		if c, ok := a.adapter.(io.Closer); ok {
+			if err := c.Close(); err != nil && log != nil {
+				log.Warn("closing target", "target", a.target.Name, "err", err)
 			}
 		}
 	}
-	for _, t := range cfg.Targets {
-		a, err := t.Settings.Open(ctx)
-		if err != nil {
-			closeAll(nil)
-			return nil, nil, fmt.Errorf("target %q: open: %w", t.Name, err)
-		}
-		opened = append(opened, namedAdapter{t.Name, a})
-		engines[t.Name] = engine.New(a, opts)
-	}
-	return engines, closeAll, nil
 }
 
-type namedAdapter struct {
-	name    string
-	adapter adapters.Adapter
-}
-
-// newLogger returns the slog logger cfg asks for, writing to w.
-func newLogger(w io.Writer, cfg config.Log) *slog.Logger {
+// logLevel is cfg's level; the loader accepts only valid ones.
+func logLevel(cfg config.Log) slog.Level {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(cfg.Level)); err != nil {
 		level = slog.LevelInfo
 	}
+	return level
+}
+
+// newLogger returns the slog logger cfg asks for, writing to w at level,
+// which a reload may change.
+func newLogger(w io.Writer, cfg config.Log, level slog.Leveler) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Format == "text" {
 		return slog.New(slog.NewTextHandler(w, opts))

@@ -20,7 +20,14 @@ var (
 // versionString describes the build, e.g.
 // "gateway v1.2.3 (commit 0123abc, go1.26.8 linux/amd64)".
 func versionString() string {
-	v, c := version, commit
+	v, c := buildVersion()
+	return fmt.Sprintf("gateway %s (commit %s, %s %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
+
+// buildVersion returns the version and commit of the build: those set at
+// build time, else those the toolchain recorded, else "devel" and "unknown".
+func buildVersion() (v, c string) {
+	v, c = version, commit
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if v == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 			v = bi.Main.Version
@@ -46,7 +53,7 @@ func versionString() string {
 	if c == "" {
 		c = "unknown"
 	}
-	return fmt.Sprintf("gateway %s (commit %s, %s %s/%s)", v, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return v, c
 }
 
 // shortRevision abbreviates a commit hash the way git log --oneline does.

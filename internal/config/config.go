@@ -15,6 +15,7 @@ package config
 
 import (
 	"crypto/sha256"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -92,7 +93,31 @@ type Server struct {
 	ReadTimeout       time.Duration `yaml:"readTimeout"`
 	WriteTimeout      time.Duration `yaml:"writeTimeout"`
 	IdleTimeout       time.Duration `yaml:"idleTimeout"`
+	// DrainDelay is how long the gateway keeps accepting requests after a
+	// shutdown signal while /readyz already answers 503, so that load
+	// balancers notice before connections are refused; then the shutdown
+	// proper starts. Zero means none.
+	DrainDelay time.Duration `yaml:"drainDelay"`
+	// WatchConfig reloads the configuration when its file changes, as
+	// SIGHUP does.
+	WatchConfig bool `yaml:"watchConfig"`
+	// TLS, when set, makes the listener serve HTTPS.
+	TLS TLS `yaml:"tls"`
 }
+
+// TLS is `server.tls`: the serving certificate. Both files are set or
+// neither; the gateway reloads them when they change. Load resolves
+// relative names against the configuration file's directory and checks
+// that the files hold a matching certificate and key.
+type TLS struct {
+	// CertFile is a PEM file: the certificate, then its intermediates.
+	CertFile string `yaml:"certFile"`
+	// KeyFile is a PEM file holding the certificate's private key.
+	KeyFile string `yaml:"keyFile"`
+}
+
+// Enabled reports whether TLS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" || t.KeyFile != "" }
 
 // Bulk is `server.bulk` (RFC 7644 §3.7).
 type Bulk struct {
@@ -194,6 +219,7 @@ func defaults() file {
 			ReadTimeout:       DefaultReadTimeout,
 			WriteTimeout:      DefaultWriteTimeout,
 			IdleTimeout:       DefaultIdleTimeout,
+			WatchConfig:       true,
 		},
 		Log: Log{Level: "info", Format: "json"},
 	}
@@ -316,10 +342,36 @@ func (l *loader) server(s *Server) {
 		{"readTimeout", s.ReadTimeout},
 		{"writeTimeout", s.WriteTimeout},
 		{"idleTimeout", s.IdleTimeout},
+		{"drainDelay", s.DrainDelay},
 	} {
 		if d.v < 0 {
 			l.errorf("server."+d.key, "must not be negative, got %v", d.v)
 		}
+	}
+	l.tls(&s.TLS)
+}
+
+// tls checks server.tls and resolves its file names.
+func (l *loader) tls(t *TLS) {
+	if !t.Enabled() {
+		return
+	}
+	switch {
+	case t.CertFile == "":
+		l.errorf("server.tls.certFile", "required with server.tls.keyFile")
+		return
+	case t.KeyFile == "":
+		l.errorf("server.tls.keyFile", "required with server.tls.certFile")
+		return
+	}
+	t.CertFile, t.KeyFile = l.resolve(t.CertFile), l.resolve(t.KeyFile)
+	certPEM, certOK := l.file("server.tls.certFile", t.CertFile)
+	keyPEM, keyOK := l.file("server.tls.keyFile", t.KeyFile)
+	if !certOK || !keyOK {
+		return
+	}
+	if _, err := tls.X509KeyPair(certPEM, keyPEM); err != nil {
+		l.errorf("server.tls", "%s and %s: %v", t.CertFile, t.KeyFile, err)
 	}
 }
 
@@ -655,11 +707,16 @@ func (l *loader) env(path, name string) (string, bool) {
 	return v, true
 }
 
-func (l *loader) file(path, name string) ([]byte, bool) {
+// resolve returns a file name relative to the configuration's directory.
+func (l *loader) resolve(name string) string {
 	if !filepath.IsAbs(name) && l.dir != "" {
-		name = filepath.Join(l.dir, name)
+		return filepath.Join(l.dir, name)
 	}
-	b, err := os.ReadFile(name)
+	return name
+}
+
+func (l *loader) file(path, name string) ([]byte, bool) {
+	b, err := os.ReadFile(l.resolve(name))
 	if err != nil {
 		l.errorf(path, "%v", err)
 		return nil, false

@@ -67,6 +67,7 @@ func TestDefaults(t *testing.T) {
 		ReadTimeout:       time.Minute,
 		WriteTimeout:      time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		WatchConfig:       true,
 	}
 	if cfg.Server != want {
 		t.Errorf("Server = %+v\nwant %+v", cfg.Server, want)
@@ -106,6 +107,8 @@ server:
   readTimeout: 2s
   writeTimeout: 4s
   idleTimeout: 0s
+  drainDelay: 5s
+  watchConfig: false
 log:
   level: debug
   format: text
@@ -168,7 +171,7 @@ credentials:
 	if s.Listen != "127.0.0.1:9090" || s.PublicURL != "https://scim.example.com/prefix" || s.MaxBodyBytes != 2048 ||
 		!s.AnonymousDiscovery || s.DefaultPageSize != 10 || s.MaxPageSize != 50 || s.Bulk != (config.Bulk{MaxOperations: 7, MaxPayloadSize: 4096}) ||
 		s.ShutdownTimeout != 3*time.Second || s.ReadHeaderTimeout != time.Second || s.ReadTimeout != 2*time.Second ||
-		s.WriteTimeout != 4*time.Second || s.IdleTimeout != 0 {
+		s.WriteTimeout != 4*time.Second || s.IdleTimeout != 0 || s.DrainDelay != 5*time.Second || s.WatchConfig || s.TLS.Enabled() {
 		t.Errorf("Server = %+v", s)
 	}
 	if cfg.Log != (config.Log{Level: "debug", Format: "text"}) {
@@ -292,6 +295,7 @@ server:
   bulk: {maxOperations: 0, maxPayloadSize: -1}
   shutdownTimeout: 0s
   readTimeout: -1s
+  drainDelay: -1s
 log: {level: verbose, format: xml}
 `,
 			want: []string{
@@ -304,6 +308,7 @@ log: {level: verbose, format: xml}
 				"server.bulk.maxPayloadSize: must be positive",
 				"server.shutdownTimeout: must be positive",
 				"server.readTimeout: must not be negative",
+				"server.drainDelay: must not be negative",
 				`log.level: want debug, info, warn or error, got "verbose"`,
 				`log.format: want json or text, got "xml"`,
 			},
