@@ -149,7 +149,8 @@ func toVendor(rt *scim.ResourceType, r scim.Resource) ([]byte, error) {
 }
 
 // memberToVendor keeps a member's value and type (lower case, as Webex
-// spells it); display and $ref are the vendor's to fill.
+// spells it; left out when the caller gave none, so that Webex resolves
+// the id as a user or a group); display and $ref are the vendor's to fill.
 func memberToVendor(m any) any {
 	mm, ok := m.(map[string]any)
 	if !ok {
@@ -158,8 +159,6 @@ func memberToVendor(m any) any {
 	out := map[string]any{"value": mm["value"]}
 	if t, ok := mm["type"].(string); ok && t != "" {
 		out["type"] = strings.ToLower(t)
-	} else {
-		out["type"] = "user"
 	}
 	return out
 }

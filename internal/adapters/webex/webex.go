@@ -99,23 +99,7 @@ func (a *Adapter) Get(ctx context.Context, rt *scim.ResourceType, id string) (sc
 	if err != nil {
 		return nil, err
 	}
-	r, err := fromVendor(rt, resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	switch rt {
-	case UserType:
-		if a.userGroups {
-			if err := a.fillGroups(ctx, r); err != nil {
-				return nil, err
-			}
-		}
-	case GroupType:
-		if err := a.fillMembers(ctx, r); err != nil {
-			return nil, err
-		}
-	}
-	return r, nil
+	return a.written(ctx, rt, resp.Body)
 }
 
 // fillGroups sets r's groups from a search by id with group details. Right
@@ -302,7 +286,23 @@ func (a *Adapter) Replace(ctx context.Context, rt *scim.ResourceType, id string,
 	if err != nil {
 		return nil, err
 	}
-	return fromVendor(rt, resp.Body)
+	return a.written(ctx, rt, resp.Body)
+}
+
+// written reads the resource a write answered with, completed as Get
+// completes it: a user's groups, a group's members past 500.
+func (a *Adapter) written(ctx context.Context, rt *scim.ResourceType, body []byte) (scim.Resource, error) {
+	r, err := fromVendor(rt, body)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case rt == UserType && a.userGroups:
+		err = a.fillGroups(ctx, r)
+	case rt == GroupType:
+		err = a.fillMembers(ctx, r)
+	}
+	return r, err
 }
 
 // Patch sends ops as a native PatchOp (VENDORS.md 1.8).
@@ -318,14 +318,7 @@ func (a *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, o
 	if err != nil {
 		return nil, err
 	}
-	out, err := fromVendor(rt, resp.Body)
-	if err != nil {
-		return nil, err
-	}
-	if rt == GroupType {
-		err = a.fillMembers(ctx, out)
-	}
-	return out, err
+	return a.written(ctx, rt, resp.Body)
 }
 
 // Delete deletes resource id.
