@@ -177,13 +177,14 @@ func testResultsAreCopies(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("copy", `"name": {"givenName": "Orig"}, "emails": [{"value": "a@example.com"}]`)
 	ctx := t.Context()
+	nEmails := len(values(u, "emails", "value")) // a vendor may add the work email
 	for i := range 2 {
 		r, err := a.Get(ctx, x.users, u.ID())
 		if err != nil {
 			t.Fatalf("adapter Get: %v", err)
 		}
 		if i == 1 {
-			if str(r, "name.givenName") != "Orig" || x.str(r, "userName") != "copy" || len(values(r, "emails", "value")) != 1 {
+			if str(r, "name.givenName") != "Orig" || x.str(r, "userName") != "copy" || len(values(r, "emails", "value")) != nEmails {
 				t.Fatalf("stored resource changed through a returned copy: %v", r)
 			}
 			break

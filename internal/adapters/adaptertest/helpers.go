@@ -177,9 +177,18 @@ func (x *target) search(rt *scim.ResourceType, q engine.Query) *scim.ListRespons
 }
 
 // all returns every resource of rt through the engine, in the order served.
+// all returns every resource of rt, paging as a client would: a search
+// without count gets the engine's default page, which may be smaller.
 func (x *target) all(rt *scim.ResourceType) []scim.Resource {
 	x.t.Helper()
-	return x.search(rt, engine.Query{Count: -1}).Resources
+	var out []scim.Resource
+	for {
+		lr := x.search(rt, engine.Query{StartIndex: len(out) + 1, Count: -1})
+		out = append(out, lr.Resources...)
+		if len(lr.Resources) == 0 || len(out) >= lr.TotalResults {
+			return out
+		}
+	}
 }
 
 func (x *target) patch(rt *scim.ResourceType, id, body, ifMatch string) (scim.Resource, error) {

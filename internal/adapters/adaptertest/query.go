@@ -32,12 +32,10 @@ func seedUsers(x *target) map[string]scim.Resource {
 	return map[string]scim.Resource{
 		"bjensen": x.user("bjensen", fmt.Sprintf(`"externalId": "ext-bj", "displayName": "Babs Jensen",
 			"name": {"givenName": "Barbara", "familyName": "Jensen"}, "title": "Tour Guide", "active": true,
-			"userType": "Employee",
 			"emails": [{"value": %q, "type": "work", "primary": true},
 			           {"value": "babs@home.example.org", "type": "home"}]`, x.email("bjensen"))+extBJ),
 		"jsmith": x.user("jsmith", `"displayName": "John Smith",
 			"name": {"givenName": "John", "familyName": "Smith"}, "title": "Engineer", "active": false,
-			"userType": "Contractor",
 			"emails": [{"value": "john@example.org", "type": "work"}]`+extJS),
 		"Alice.Wong": x.user("Alice.Wong", `"displayName": "Alice Wong",
 			"name": {"givenName": "Alice", "familyName": "Wong"}, "active": true,
