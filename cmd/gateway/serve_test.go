@@ -369,7 +369,8 @@ func TestSignals(t *testing.T) {
 	}
 
 	// A request under way when SIGTERM comes: its headers are sent now,
-	// its body only once the shutdown has begun.
+	// its body only once the shutdown has begun. The server's "100
+	// Continue" shows that the handler runs and waits for the body.
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -377,9 +378,14 @@ func TestSignals(t *testing.T) {
 	defer conn.Close()
 	body := `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"late"}`
 	head := "POST /scim/v2/Users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer new\r\nContent-Type: application/scim+json\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
+		"Expect: 100-continue\r\nContent-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n"
 	if _, err := io.WriteString(conn, head); err != nil {
 		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	cont := make([]byte, len("HTTP/1.1 100 Continue\r\n\r\n"))
+	if _, err := io.ReadFull(conn, cont); err != nil || string(cont) != "HTTP/1.1 100 Continue\r\n\r\n" {
+		t.Fatalf("read %q, %v; want HTTP/1.1 100 Continue", cont, err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
