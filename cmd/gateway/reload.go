@@ -64,7 +64,7 @@ func (src *configSource) load() (*config.Config, [sha256.Size]byte, error) {
 const watchDebounce = 200 * time.Millisecond
 
 // reloader applies new versions of the configuration. Its methods but
-// current run on run's goroutine only.
+// current and close run on run's goroutine only.
 type reloader struct {
 	src     *configSource
 	log     *slog.Logger
@@ -74,13 +74,32 @@ type reloader struct {
 	started *config.Config // what the listener and the router were built with
 	cur     atomic.Pointer[config.Config]
 	seen    [sha256.Size]byte // digest of the file last read
+	watcher *fsnotify.Watcher // nil unless server.watchConfig
 }
 
+// newReloader returns a reloader of the configuration cfg, loaded from
+// src. With server.watchConfig, the file is watched from now on, so that
+// no change made once the gateway serves is missed.
 func newReloader(src *configSource, cfg *config.Config, log *slog.Logger, level *slog.LevelVar, live *liveTargets, authn *swapAuthenticator) *reloader {
 	r := &reloader{src: src, log: log, level: level, live: live, authn: authn, started: cfg}
 	r.cur.Store(cfg)
 	if data, err := os.ReadFile(src.path); err == nil {
 		r.seen = sha256.Sum256(data)
+	}
+	if cfg.Server.WatchConfig {
+		// The directory is watched, not the file: editors and Kubernetes
+		// replace the file (rename, symlink swap) rather than write it.
+		w, err := fsnotify.NewWatcher()
+		if err == nil {
+			if err = w.Add(filepath.Dir(src.path)); err != nil {
+				_ = w.Close()
+			}
+		}
+		if err != nil {
+			log.Warn("not watching the config file; reload with SIGHUP", "path", src.path, "err", err)
+		} else {
+			r.watcher = w
+		}
 	}
 	return r
 }
@@ -89,23 +108,13 @@ func newReloader(src *configSource, cfg *config.Config, log *slog.Logger, level 
 func (r *reloader) current() *config.Config { return r.cur.Load() }
 
 // run reloads on SIGHUP and, with server.watchConfig, on changes of the
-// file, until ctx ends.
+// file, until ctx ends; then it stops watching.
 func (r *reloader) run(ctx context.Context) {
 	var events chan fsnotify.Event
 	var watchErrs chan error
-	if r.started.Server.WatchConfig {
-		// The directory is watched, not the file: editors and Kubernetes
-		// replace the file (rename, symlink swap) rather than write it.
-		w, err := fsnotify.NewWatcher()
-		if err == nil {
-			err = w.Add(filepath.Dir(r.src.path))
-		}
-		if err != nil {
-			r.log.Warn("not watching the config file; reload with SIGHUP", "path", r.src.path, "err", err)
-		} else {
-			defer w.Close()
-			events, watchErrs = w.Events, w.Errors
-		}
+	if r.watcher != nil {
+		defer r.watcher.Close()
+		events, watchErrs = r.watcher.Events, r.watcher.Errors
 	}
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
@@ -154,12 +163,14 @@ func (r *reloader) reload(ctx context.Context, force bool) {
 	reopened := set.newAdapters(r.live.current())
 	r.live.install(set, cfg.Server.ShutdownTimeout)
 	r.authn.swap(verifier)
-	r.level.Set(logLevel(cfg.Log))
 	r.cur.Store(cfg)
 	r.log.Info("config reloaded", "targets", set.names(), "opened", reopened)
 	if keys := needsRestart(r.started, cfg); len(keys) > 0 {
 		r.log.Warn("config change needs restart; the running values stay until then", "keys", keys)
 	}
+	// Last, so that the lines above are written at the level they were
+	// asked for under.
+	r.level.Set(logLevel(cfg.Log))
 }
 
 // needsRestart lists the keys whose new values take effect only when the

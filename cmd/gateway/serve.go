@@ -97,23 +97,26 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 		}
 		served <- srv.Serve(ln)
 	}()
+	current := func() *config.Config { return cfg }
+	if src != nil {
+		r := newReloader(src, cfg, log, level, live, authn)
+		rctx, stop := context.WithCancel(ctx)
+		stopped := make(chan struct{})
+		go func() {
+			defer close(stopped)
+			r.run(rctx)
+		}()
+		// A reload under way finishes before the targets are closed.
+		defer func() {
+			stop()
+			<-stopped
+		}()
+		current = r.current
+	}
 	health.SetReady()
 	log.Info("serving", "addr", ln.Addr().String(), "tls", certs != nil, "targets", len(cfg.Targets), "version", versionString())
 	if ready != nil {
 		ready(ln.Addr())
-	}
-
-	current := func() *config.Config { return cfg }
-	if src != nil {
-		r := newReloader(src, cfg, log, level, live, authn)
-		stopped := make(chan struct{})
-		go func() {
-			defer close(stopped)
-			r.run(ctx)
-		}()
-		// A reload under way finishes before the targets are closed.
-		defer func() { <-stopped }()
-		current = r.current
 	}
 
 	select {
