@@ -50,7 +50,7 @@ type Config struct {
 }
 
 // OAuthConfig is the `oauth` block: the refresh-token grant (RFC 6749 §6)
-// at TokenURL. Access tokens are cached and refreshed a minute before they
+// at TokenURL, which keeps the scope of the original grant. Access tokens are cached and refreshed a minute before they
 // expire, and once more when the upstream answers 401. A refresh token the
 // endpoint rotates is used for the next refresh but not written back, so an
 // endpoint whose refresh tokens are single-use needs a fresh one at restart.
@@ -67,8 +67,7 @@ type OAuthConfig struct {
 	// AuthStyle is how the client authenticates to the token endpoint:
 	// "header" (HTTP Basic), "params" (form parameters) or "auto" (the
 	// default: try Basic, then parameters).
-	AuthStyle string   `yaml:"authStyle"`
-	Scopes    []string `yaml:"scopes"`
+	AuthStyle string `yaml:"authStyle"`
 }
 
 // CapabilitiesConfig is the `capabilities` block: what the upstream does,
@@ -307,7 +306,6 @@ func (c *Config) tokens() outbound.TokenSource {
 		ClientSecret: c.clientSecret,
 		RefreshToken: c.refreshToken,
 		AuthStyle:    authStyles[o.AuthStyle],
-		Scopes:       o.Scopes,
 	}
 	return outbound.NewTokenCache(grant.Fetch(), time.Minute)
 }

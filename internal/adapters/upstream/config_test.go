@@ -2,6 +2,10 @@ package upstream
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,7 +37,7 @@ func TestConfigValidate(t *testing.T) {
 		{"oauth", good(func(c *Config) { c.TokenEnv, c.OAuth = "", oauth() }), nil},
 		{"oauth full", good(func(c *Config) {
 			c.TokenEnv, c.OAuth = "", oauth()
-			c.OAuth.ClientSecretFile, c.OAuth.AuthStyle, c.OAuth.Scopes = "secret", "header", []string{"scim"}
+			c.OAuth.ClientSecretFile, c.OAuth.AuthStyle = "secret", "header"
 		}), nil},
 		{"capabilities", good(func(c *Config) {
 			c.Capabilities = &CapabilitiesConfig{Filter: "any", Sort: true, MaxPageSize: 100, ResourceTypes: []string{"User"}}
@@ -173,5 +177,43 @@ func TestConfigOpen(t *testing.T) {
 				t.Errorf("Open() = %v", err)
 			}
 		})
+	}
+}
+
+// TestConfigOAuth opens a Config whose access tokens come from a refresh
+// grant at a loopback token endpoint.
+func TestConfigOAuth(t *testing.T) {
+	u := newUpstream(t, nil)
+	var got url.Values
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		got = r.PostForm
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token": %q, "token_type": "Bearer", "expires_in": 3600, "refresh_token": "refresh-2"}`, testToken)
+	}))
+	t.Cleanup(idp.Close)
+	env := map[string]string{"SECRET": "client-secret", "REFRESH": "refresh-1"}
+	c := &Config{BaseURL: u.base, OAuth: &OAuthConfig{
+		TokenURL: idp.URL + "/token", ClientID: "gateway", ClientSecretEnv: "SECRET", RefreshTokenEnv: "REFRESH",
+		AuthStyle: "params",
+	}}
+	if err := c.ResolveSecrets(adapters.Secrets{Getenv: func(k string) string { return env[k] }}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Open(t.Context())
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if _, err := a.List(t.Context(), a.Capabilities().ResourceTypes[0], adapters.Query{StartIndex: 1, Count: 1}); err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	want := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"refresh-1"}, "client_id": {"gateway"},
+		"client_secret": {"client-secret"}}
+	for k, v := range want {
+		if got.Get(k) != v[0] {
+			t.Errorf("token request %s = %q, want %q", k, got.Get(k), v[0])
+		}
 	}
 }

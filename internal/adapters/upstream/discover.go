@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -226,9 +227,31 @@ func cleanJSONError(err error) error {
 	case errors.As(err, &se):
 		return fmt.Errorf("not valid JSON (at byte %d)", se.Offset)
 	case errors.As(err, &te):
-		return fmt.Errorf("%s: want %s, got a JSON %s", te.Field, te.Type, te.Value)
+		at := ""
+		if te.Field != "" {
+			at = te.Field + ": "
+		}
+		return fmt.Errorf("%swant %s, got a JSON %s", at, kindName(te.Type), te.Value)
 	}
 	return err
+}
+
+// kindName names the JSON form a Go type decodes from.
+func kindName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	}
+	return t.String()
 }
 
 // attrTypes maps each data type of RFC 7643 §2.3, in lower case, to its
