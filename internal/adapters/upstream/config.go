@@ -287,7 +287,7 @@ func (c *Config) Open(ctx context.Context) (adapters.Adapter, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("upstream: %w", err)
 	}
-	opts := []Option{WithOutboundOptions(c.Client.Options()...)}
+	opts := []Option{WithOutboundOptions(c.Client.Options()...), withSecrets(c.token, c.clientSecret, c.refreshToken)}
 	if c.Capabilities != nil {
 		opts = append(opts, WithCapabilities(c.Capabilities.capabilities()))
 	}

@@ -92,7 +92,7 @@ func (a *Adapter) discoveryGet(ctx context.Context, path string, optional bool) 
 		detail += ": not served; check baseURL, or declare the capabilities in the target's settings"
 	}
 	if _, d, ok := parseError(resp.Body); ok && d != "" {
-		detail += ": " + d
+		detail += ": " + a.redact(d)
 	}
 	return nil, fmt.Errorf("GET %s: %s", path, detail)
 }

@@ -260,6 +260,21 @@ func TestRequests(t *testing.T) {
 			t.Errorf("%s: %v, want one to /Users/{id} with If-Match", m, r)
 		}
 	}
+	// An upstream without ETags is sent no If-Match: the engine checks.
+	noETag, err := New(ctx, u.base, outbound.StaticToken(testToken), u.client(), WithCapabilities(standard))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bj, err = noETag.Create(ctx, users, scim.Resource{"schemas": []any{scim.UserSchema}, "userName": "bjensen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = noETag.Replace(ctx, users, bj.ID(), bj, bj.Version()); err != nil {
+		t.Fatal(err)
+	}
+	if r := rec.last(http.MethodPut); r == nil || r.Header.Get("If-Match") != "" {
+		t.Errorf("PUT without ETag support: %v, want no If-Match", r)
+	}
 	if r := rec.last(http.MethodPost); r == nil || r.Header.Get("If-Match") != "" || r.URL.Path != "/targets/m/scim/v2/Users" {
 		t.Errorf("POST: %v, want one to /Users without If-Match", r)
 	}
@@ -275,5 +290,35 @@ func TestRequests(t *testing.T) {
 		if q.Get(k) != v {
 			t.Errorf("list query %s = %q, want %q", k, q.Get(k), v)
 		}
+	}
+}
+
+// TestTokenNotEchoed checks that an upstream that quotes the credential it
+// was sent does not get it to a caller, nor into Open's error.
+func TestTokenNotEchoed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		status := http.StatusBadRequest
+		if strings.HasSuffix(r.URL.Path, "/ServiceProviderConfig") {
+			status = http.StatusUnauthorized
+		}
+		w.Header().Set("Content-Type", "application/scim+json")
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(scimError("400", "invalidValue", "refused "+r.Header.Get("Authorization"))))
+	}))
+	t.Cleanup(srv.Close)
+	t.Setenv("UPSTREAM_TEST_TOKEN", testToken)
+	c := &Config{BaseURL: srv.URL, TokenEnv: "UPSTREAM_TEST_TOKEN"}
+	_, err := c.Open(t.Context())
+	if err == nil || strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "refused Bearer [redacted]") {
+		t.Errorf("Open() error %v, want the upstream's detail with the token redacted", err)
+	}
+	c = &Config{BaseURL: srv.URL, TokenEnv: "UPSTREAM_TEST_TOKEN", Capabilities: &CapabilitiesConfig{ResourceTypes: []string{"User"}}}
+	a, err := c.Open(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = a.Get(t.Context(), scim.UserType, "u1")
+	if se := scim.AsError(err); se.Status != http.StatusBadRequest || se.Detail != "refused Bearer [redacted]" {
+		t.Errorf("Get error %v, want the 400 with the token redacted", err)
 	}
 }

@@ -174,6 +174,7 @@ func cleanDetail(s string) string {
 // and detail stay in Err for the logs.
 func (a *Adapter) fail(rt *scim.ResourceType, id, op string, resp *outbound.Response) error {
 	st, detail, isSCIM := parseError(resp.Body)
+	detail = a.redact(detail)
 	cause := fmt.Errorf("upstream: %s %s: status %d: %s", op, rt.ID, resp.Status, describeBody(resp))
 	e := &scim.Error{Status: resp.Status, ScimType: st, Detail: detail, Err: cause}
 	or := func(def string) string {
@@ -223,6 +224,14 @@ func (a *Adapter) fail(rt *scim.ResourceType, id, op string, resp *outbound.Resp
 		e = gatewayError(http.StatusBadGateway, fmt.Sprintf("the upstream answered %s %s with an unexpected status %d", op, rt.ID, s), cause)
 	}
 	return e
+}
+
+// redact replaces the adapter's credentials in s.
+func (a *Adapter) redact(s string) string {
+	for _, secret := range a.secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
 }
 
 func gatewayError(status int, detail string, cause error) *scim.Error {

@@ -34,6 +34,9 @@ const accept = mediaType + ", application/json;q=0.9"
 type Adapter struct {
 	c    *outbound.Client
 	caps adapters.Capabilities
+	// secrets are redacted from upstream details passed on, in case an
+	// upstream echoes a credential it was sent.
+	secrets []string
 }
 
 var (
@@ -47,6 +50,7 @@ type Option func(*options)
 type options struct {
 	outbound []outbound.Option
 	caps     *adapters.Capabilities
+	secrets  []string
 }
 
 // WithOutboundOptions passes opts to the outbound client (HTTP client,
@@ -60,6 +64,17 @@ func WithOutboundOptions(opts ...outbound.Option) Option {
 // discovery. Its resource types must have their Endpoint set.
 func WithCapabilities(c adapters.Capabilities) Option {
 	return func(o *options) { o.caps = &c }
+}
+
+// withSecrets names credentials that must never reach a caller.
+func withSecrets(secrets ...string) Option {
+	return func(o *options) {
+		for _, s := range secrets {
+			if s != "" {
+				o.secrets = append(o.secrets, s)
+			}
+		}
+	}
 }
 
 // New returns an Adapter for the SCIM service root at baseURL, authenticated
@@ -77,7 +92,7 @@ func New(ctx context.Context, baseURL string, tokens outbound.TokenSource, opts 
 	if err != nil {
 		return nil, fmt.Errorf("upstream: %w", err)
 	}
-	a := &Adapter{c: c}
+	a := &Adapter{c: c, secrets: o.secrets}
 	if o.caps != nil {
 		a.caps = *o.caps
 	} else if a.caps, err = a.discover(ctx); err != nil {
@@ -157,7 +172,7 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 }
 
 // Replace sends PUT /Users/{id} (RFC 7644 §3.5.1), with If-Match when
-// ifMatch is set.
+// ifMatch is set and the upstream supports ETags.
 func (a *Adapter) Replace(ctx context.Context, rt *scim.ResourceType, id string, r scim.Resource, ifMatch string) (scim.Resource, error) {
 	body, err := json.Marshal(r)
 	if err != nil {
@@ -201,7 +216,7 @@ func (a *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, o
 }
 
 // Delete sends DELETE /Users/{id} (RFC 7644 §3.6), with If-Match when ifMatch
-// is set. A 404 after the outbound client re-sent the request counts as
+// is set and the upstream supports ETags. A 404 after the outbound client re-sent the request counts as
 // success: an earlier attempt whose answer was lost may have deleted it.
 func (a *Adapter) Delete(ctx context.Context, rt *scim.ResourceType, id string, ifMatch string) error {
 	resp, err := a.do(ctx, rt, "Delete", http.MethodDelete, resourcePath(rt, id), nil, nil, ifMatch)
@@ -225,7 +240,10 @@ func (a *Adapter) do(ctx context.Context, rt *scim.ResourceType, op, method, pat
 	if body != nil {
 		h.Set("Content-Type", mediaType)
 	}
-	if ifMatch != "" {
+	// An upstream without ETags gets no If-Match: the engine has checked
+	// the version itself, and such a server may refuse what it cannot
+	// evaluate.
+	if ifMatch != "" && a.caps.ETag {
 		h.Set("If-Match", ifMatch)
 	}
 	resp, err := a.c.Do(ctx, outbound.Request{
