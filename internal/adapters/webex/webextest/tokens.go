@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -143,7 +144,14 @@ func (s *Sim) serveAccessToken(w http.ResponseWriter, r *http.Request) error {
 	}
 	clientID, secret := r.PostForm.Get("client_id"), r.PostForm.Get("client_secret")
 	if id, sec, ok := r.BasicAuth(); ok && clientID == "" {
+		// RFC 6749 §2.3.1: HTTP Basic carries the form-encoded id and secret.
 		clientID, secret = id, sec
+		if v, err := url.QueryUnescape(id); err == nil {
+			clientID = v
+		}
+		if v, err := url.QueryUnescape(sec); err == nil {
+			secret = v
+		}
 	}
 	switch gt := r.PostForm.Get("grant_type"); gt {
 	case "refresh_token":
