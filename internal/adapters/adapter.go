@@ -113,6 +113,10 @@ type Capabilities struct {
 	ETag bool
 	// Patch is true when the adapter implements Patcher for every form.
 	Patch bool
+	// BulkLimit, when positive, caps the operations of one Bulk request
+	// below the engine's own limit: a vendor whose writes are slow (rate
+	// limits) advertises what it can finish in reasonable time.
+	BulkLimit int
 	// BulkMaxOperations, when positive, is the largest batch the adapter's
 	// Bulker takes in one vendor request; 0 means Bulk is emulated with
 	// single operations.

@@ -66,6 +66,9 @@ func New(a adapters.Adapter, opts Options) *Engine {
 		opts.BulkMaxPayload = DefaultBulkMax
 	}
 	e := &Engine{adapter: a, opts: opts, caps: a.Capabilities()}
+	if limit := e.caps.BulkLimit; limit > 0 {
+		e.opts.BulkMaxOperations = min(e.opts.BulkMaxOperations, limit)
+	}
 	if p, ok := a.(adapters.Patcher); ok && e.caps.Patch {
 		e.patcher = p
 	}

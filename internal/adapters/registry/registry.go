@@ -9,6 +9,7 @@ import (
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/memory"
+	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/upstream"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/webex"
 )
@@ -24,9 +25,10 @@ type Config interface {
 // configs maps each adapter name to a constructor of its zero Config. A new
 // backend adds one line here.
 var configs = map[string]func() Config{
-	"memory":   func() Config { return new(memory.Config) },
-	"upstream": func() Config { return new(upstream.Config) },
-	"webex":    func() Config { return new(webex.Config) },
+	"memory":      func() Config { return new(memory.Config) },
+	"upstream":    func() Config { return new(upstream.Config) },
+	"webex":       func() Config { return new(webex.Config) },
+	"ringcentral": func() Config { return new(ringcentral.Config) },
 }
 
 // New returns a fresh zero Config for the adapter called name, ready to have

@@ -1,0 +1,274 @@
+// Package ringcentral is the adapter for RingCentral SCIM (VENDORS.md
+// section 2), the minimal vendor: Users only, filters on userName or email
+// with eq, PATCH with string values, and usage-plan rate limits with a
+// penalty that restarts on every request made during it. The engine
+// emulates the rest; this adapter keeps RingCentral's limits so that
+// callers who can wait never see a 429.
+package ringcentral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
+	"github.com/scim-gateway/scim-gateway/internal/outbound"
+	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
+)
+
+const defaultPageSize = 100
+
+// Adapter talks to one RingCentral account. It is safe for concurrent use.
+//
+// Reads and writes go through separate clients, one per usage group (Light
+// and Heavy, VENDORS.md 2.10): each paces its requests to stay inside the
+// group's window, and a 429 pauses every request of its group, and only
+// that group, until the penalty has passed, since a request sent during it
+// would restart it.
+type Adapter struct {
+	light, heavy *outbound.Client
+	limits       Limits
+	maxPage      int
+	shortList    bool
+	log          *slog.Logger
+}
+
+// Option tunes an Adapter.
+type Option func(*Adapter)
+
+// WithLimits sets the usage-plan limits; zero fields keep the defaults.
+func WithLimits(l Limits) Option { return func(a *Adapter) { a.limits = l.withDefaults() } }
+
+// WithMaxPageSize sets the count sent on a list; 0 keeps 100.
+func WithMaxPageSize(n int) Option {
+	return func(a *Adapter) {
+		if n > 0 {
+			a.maxPage = n
+		}
+	}
+}
+
+// WithShortListItems reads every listed user by id, for accounts whose
+// list results lack phoneNumbers and addresses.
+func WithShortListItems() Option { return func(a *Adapter) { a.shortList = true } }
+
+// WithLogger sets where vendor errors are logged.
+func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
+
+// New returns an adapter for the account behind tokens at baseURL
+// (https://platform.ringcentral.com, or a simulator), with the outbound
+// clients tuned by client.
+func New(baseURL string, tokens outbound.TokenSource, client []outbound.Option, opts ...Option) (*Adapter, error) {
+	a := &Adapter{limits: defaultLimits, maxPage: defaultPageSize, log: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(a)
+	}
+	base := strings.TrimSuffix(baseURL, "/") + "/scim/v2"
+	var err error
+	if a.light, err = outbound.New(base, tokens, a.clientOptions(a.limits.Light, client)...); err != nil {
+		return nil, fmt.Errorf("ringcentral: %w", err)
+	}
+	if a.heavy, err = outbound.New(base, tokens, a.clientOptions(a.limits.Heavy, client)...); err != nil {
+		return nil, fmt.Errorf("ringcentral: %w", err)
+	}
+	return a, nil
+}
+
+// clientOptions paces a group at limit requests per window. The vendor
+// counts a sliding window, so a burst would have to be paid back later:
+// one request at a time, 5% under the limit, never has more than limit
+// requests in any window. A 429 without Retry-After waits 30 seconds
+// (VENDORS.md 2.10). The target's own client settings come last and win.
+func (a *Adapter) clientOptions(limit int, client []outbound.Option) []outbound.Option {
+	every := time.Duration(float64(a.limits.Window) * 1.05 / float64(limit))
+	return append([]outbound.Option{
+		outbound.WithRateLimit(rate.Every(every), 1),
+		outbound.WithRetry(outbound.RetryPolicy{Wait429: 30 * time.Second}),
+	}, client...)
+}
+
+// Capabilities: Users only; userName eq and emails eq pushed down (one
+// term: RingCentral has no and/or); PATCH sent natively when RingCentral
+// takes it, emulated in the adapter otherwise; Bulk emulated by the engine
+// and capped at one write window.
+func (a *Adapter) Capabilities() adapters.Capabilities {
+	return adapters.Capabilities{
+		ResourceTypes: []*scim.ResourceType{UserType},
+		Filter: map[string]adapters.FilterSupport{"User": {Ops: map[string][]filter.Op{
+			scim.UserSchema + ":userName":     {filter.Eq},
+			scim.UserSchema + ":emails.value": {filter.Eq},
+		}}},
+		MaxPageSize: a.maxPage,
+		Patch:       true,
+		BulkLimit:   a.limits.Heavy,
+	}
+}
+
+// Get reads one user.
+func (a *Adapter) Get(ctx context.Context, rt *scim.ResourceType, id string) (scim.Resource, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	resp, err := a.call(ctx, a.light, id, outbound.Request{Method: http.MethodGet, Path: "/Users/" + id, Op: "ringcentral.GetUser"})
+	if err != nil {
+		return nil, err
+	}
+	return fromVendor(resp.Body)
+}
+
+// List returns one page of users matching q.Filter, which the engine has
+// cut down to one userName or emails equality.
+func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Query) (adapters.Page, error) {
+	v := url.Values{
+		"startIndex": {strconv.Itoa(max(q.StartIndex, 1))},
+		"count":      {strconv.Itoa(min(max(q.Count, 1), a.maxPage))},
+	}
+	if q.Filter != nil {
+		f, err := vendorFilter(q.Filter)
+		if err != nil {
+			return adapters.Page{}, err
+		}
+		v.Set("filter", f)
+	}
+	resp, err := a.call(ctx, a.light, "", outbound.Request{Method: http.MethodGet, Path: "/Users", Query: v, Op: "ringcentral.ListUsers"})
+	if err != nil {
+		return adapters.Page{}, err
+	}
+	list, err := decodeList(resp.Body)
+	if err != nil {
+		return adapters.Page{}, err
+	}
+	page := adapters.Page{TotalResults: list.TotalResults}
+	if q.Count == 0 {
+		return page, nil
+	}
+	for _, raw := range list.Resources {
+		r, err := fromVendor(raw)
+		if err != nil {
+			return adapters.Page{}, err
+		}
+		if a.shortList {
+			if r, err = a.Get(ctx, rt, r.ID()); err != nil {
+				return adapters.Page{}, err
+			}
+		}
+		page.Resources = append(page.Resources, r)
+	}
+	return page, nil
+}
+
+// vendorFilter renders the one comparison RingCentral takes.
+func vendorFilter(e filter.Expr) (string, error) {
+	c, ok := e.(*filter.Compare)
+	s, isString := c.Value.(string)
+	if !ok || c.Op != filter.Eq || !isString {
+		return "", fmt.Errorf("ringcentral: filter %s cannot be pushed down", e)
+	}
+	switch {
+	case strings.EqualFold(c.Path.Attr, "userName"):
+		return `userName eq ` + quote(s), nil
+	case strings.EqualFold(c.Path.Attr, "emails"):
+		return `emails eq ` + quote(s), nil
+	}
+	return "", fmt.Errorf("ringcentral: filter %s cannot be pushed down", e)
+}
+
+// Create posts r. A POST whose outcome is unknown is followed by a lookup
+// by userName before anything is sent again, so a user is never created
+// twice.
+func (a *Adapter) Create(ctx context.Context, rt *scim.ResourceType, r scim.Resource) (scim.Resource, error) {
+	body, err := toVendor(r)
+	if err != nil {
+		return nil, err
+	}
+	req := outbound.Request{Method: http.MethodPost, Path: "/Users", Body: body, Op: "ringcentral.CreateUser"}
+	resp, err := a.call(ctx, a.heavy, "", req)
+	if errors.Is(err, outbound.ErrOutcomeUnknown) {
+		if found, ferr := a.findByUserName(ctx, r); ferr != nil || found != nil {
+			return found, ferr
+		}
+		a.log.WarnContext(ctx, "ringcentral: create outcome unknown and not found; sending again")
+		resp, err = a.call(ctx, a.heavy, "", req)
+		if errors.Is(err, scim.ErrConflict) {
+			if found, ferr := a.findByUserName(ctx, r); ferr == nil && found != nil {
+				return found, nil
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return fromVendor(resp.Body)
+}
+
+// findByUserName returns the user with r's userName, or nil, nil.
+func (a *Adapter) findByUserName(ctx context.Context, r scim.Resource) (scim.Resource, error) {
+	name, _ := r["userName"].(string)
+	f := &filter.Compare{Path: scim.Path{Attr: "userName"}, Op: filter.Eq, Value: name}
+	page, err := a.List(ctx, UserType, adapters.Query{Filter: f, StartIndex: 1, Count: 1})
+	if err != nil || len(page.Resources) == 0 {
+		return nil, err
+	}
+	return page.Resources[0], nil
+}
+
+// Replace puts r in place of user id.
+func (a *Adapter) Replace(ctx context.Context, rt *scim.ResourceType, id string, r scim.Resource, _ string) (scim.Resource, error) {
+	if err := checkID(id); err != nil {
+		return nil, err
+	}
+	body, err := toVendor(r)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.call(ctx, a.heavy, id, outbound.Request{Method: http.MethodPut, Path: "/Users/" + id, Body: body, Op: "ringcentral.ReplaceUser"})
+	if err != nil {
+		return nil, err
+	}
+	return fromVendor(resp.Body)
+}
+
+// Delete deletes user id; RingCentral turns its extension back into an
+// unassigned one (VENDORS.md 2.8).
+func (a *Adapter) Delete(ctx context.Context, rt *scim.ResourceType, id string, _ string) error {
+	if err := checkID(id); err != nil {
+		return err
+	}
+	_, err := a.call(ctx, a.heavy, id, outbound.Request{Method: http.MethodDelete, Path: "/Users/" + id, Op: "ringcentral.DeleteUser"})
+	return err
+}
+
+// call sends req through c and maps an error status to a *scim.Error. id
+// names the user, for 404s.
+func (a *Adapter) call(ctx context.Context, c *outbound.Client, id string, req outbound.Request) (*outbound.Response, error) {
+	req.Header = http.Header{"Accept": {"application/scim+json, application/json"}}
+	if req.Body != nil {
+		req.Header.Set("Content-Type", "application/scim+json")
+	}
+	resp, err := c.Do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.Status < 300 {
+		return resp, nil
+	}
+	return nil, a.vendorError(ctx, req, resp, id)
+}
+
+// checkID refuses what cannot be a RingCentral id (a numeric string)
+// before it reaches a path: such a user does not exist.
+func checkID(id string) error {
+	if id == "" || strings.Trim(id, "0123456789") != "" {
+		return scim.NotFound("User", id)
+	}
+	return nil
+}
