@@ -236,11 +236,13 @@ type targetSet struct {
 	checks   map[string]adapters.HealthChecker
 	adapters map[string]*openAdapter
 
-	mu       sync.Mutex
-	inFlight int
-	retired  bool
-	idle     chan struct{} // closed once retired with no request in flight
-	idleDone bool
+	// The requests that hold the set, and whether a reload retired it:
+	// idle is closed once both say it is unused. Atomics, not a mutex,
+	// since every request passes here.
+	inFlight atomic.Int64
+	retired  atomic.Bool
+	idle     chan struct{}
+	idleOnce sync.Once
 }
 
 func newTargetSet(n int) *targetSet {
@@ -274,31 +276,20 @@ func (s *targetSet) newAdapters(prev *targetSet) []string {
 	return out
 }
 
-func (s *targetSet) acquire() {
-	s.mu.Lock()
-	s.inFlight++
-	s.mu.Unlock()
-}
+func (s *targetSet) acquire() { s.inFlight.Add(1) }
 
+// release and retire each check the other's state after changing their
+// own, so whichever comes second sees the set unused.
 func (s *targetSet) release() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.inFlight--
-	s.checkIdle()
+	if s.inFlight.Add(-1) == 0 && s.retired.Load() {
+		s.idleOnce.Do(func() { close(s.idle) })
+	}
 }
 
 func (s *targetSet) retire() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.retired = true
-	s.checkIdle()
-}
-
-// checkIdle closes idle once retired and unused; s.mu is held.
-func (s *targetSet) checkIdle() {
-	if s.retired && s.inFlight == 0 && !s.idleDone {
-		s.idleDone = true
-		close(s.idle)
+	s.retired.Store(true)
+	if s.inFlight.Load() == 0 {
+		s.idleOnce.Do(func() { close(s.idle) })
 	}
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"slices"
 	"strings"
@@ -14,6 +17,7 @@ import (
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/config"
+	"github.com/scim-gateway/scim-gateway/internal/router"
 )
 
 // withHUP gives src a SIGHUP channel the test sends on.
@@ -330,4 +334,26 @@ func toStrings(v any) []string {
 		out[i], _ = s.(string)
 	}
 	return out
+}
+
+// BenchmarkTrack measures what counting requests against the target set
+// adds to every request.
+func BenchmarkTrack(b *testing.B) {
+	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	live := newLiveTargets(slog.New(slog.NewTextHandler(io.Discard, nil)), router.NewHealth(router.HealthOptions{}))
+	live.install(newTargetSet(0), 0)
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{{"bare", noop}, {"tracked", live.track(noop)}} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := httptest.NewRequest("GET", "/healthz", nil)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					bc.h.ServeHTTP(nil, r)
+				}
+			})
+		})
+	}
 }
