@@ -67,6 +67,9 @@ func TestGroupCRUD(t *testing.T) {
 		t.Errorf("after remove: %v", ms)
 	}
 
+	// Removing a member the group does not have is noTarget.
+	c.do(http.MethodPatch, "/Groups/"+gid, remove).wantSCIMError(t, http.StatusBadRequest, scim.NoTarget)
+
 	// Deleting a user removes it from its groups; deleting a group, from its parents.
 	c.do(http.MethodDelete, "/Users/"+bid, nil).want(t, 204)
 	if r := c.do(http.MethodGet, "/Groups/"+gid, nil).want(t, 200); r.body["members"] != nil {

@@ -291,7 +291,7 @@ func (s *Sim) route(w http.ResponseWriter, r *http.Request, tid string, body []b
 
 	segs := strings.Split(strings.TrimPrefix(r.URL.Path, "/identity/scim/"), "/")
 	if len(segs) == 3 && segs[0] == "v2" && segs[1] == "Users" && segs[2] == "me" {
-		if err := allow(r, http.MethodGet); err != nil {
+		if err := allow(w, r, http.MethodGet); err != nil {
 			return err
 		}
 		s.mu.Lock()
@@ -383,8 +383,9 @@ func (s *Sim) dispatch(c *call, handlers map[string]func(*call) error) error {
 	return h(c)
 }
 
-func allow(r *http.Request, method string) error {
+func allow(w http.ResponseWriter, r *http.Request, method string) error {
 	if r.Method != method {
+		w.Header().Set("Allow", method)
 		return platformErr(http.StatusMethodNotAllowed, "Method %s is not allowed on this resource.", r.Method)
 	}
 	return nil
