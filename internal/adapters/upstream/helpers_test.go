@@ -29,7 +29,7 @@ type upstream struct {
 // enough that the conformance suite's paging cases stay within the engine's
 // default page of 100 (they create 2×MaxPageSize+3 users and read them
 // without a count), and that native paging shows.
-func newUpstream(t *testing.T, wrap func(http.Handler) http.Handler, opts ...memory.Option) *upstream {
+func newUpstream(t testing.TB, wrap func(http.Handler) http.Handler, opts ...memory.Option) *upstream {
 	t.Helper()
 	mem := memory.New(opts...)
 	e := engine.New(mem, engine.Options{MaxPageSize: 20})
@@ -55,7 +55,7 @@ func newUpstream(t *testing.T, wrap func(http.Handler) http.Handler, opts ...mem
 }
 
 // adapter opens an Adapter on u with the test token.
-func (u *upstream) adapter(t *testing.T, opts ...Option) *Adapter {
+func (u *upstream) adapter(t testing.TB, opts ...Option) *Adapter {
 	t.Helper()
 	a, err := New(t.Context(), u.base, outbound.StaticToken(testToken), append([]Option{u.client()}, opts...)...)
 	if err != nil {

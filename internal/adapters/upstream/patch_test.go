@@ -9,7 +9,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 )
 
-func mustFilter(t *testing.T, rt *scim.ResourceType, s string) filter.Expr {
+func mustFilter(t testing.TB, rt *scim.ResourceType, s string) filter.Expr {
 	t.Helper()
 	e, err := filter.Parse(s)
 	if err == nil {
