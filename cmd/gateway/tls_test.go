@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -131,6 +132,25 @@ func TestTLSRotation(t *testing.T) {
 	g := startGateway(t, cfg, nil)
 	if got := servedSerial(t, ca, g.base+"/healthz"); got != 1 {
 		t.Fatalf("served certificate %d, want 1", got)
+	}
+	h2 := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}, ForceAttemptHTTP2: true}}
+	resp, err := h2.Get(g.base + "/scim/v2/Users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Proto != "HTTP/2.0" || resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /scim/v2/Users over TLS = %s %d, want HTTP/2.0 401", resp.Proto, resp.StatusCode)
+	}
+	// Plain HTTP to the TLS port gets net/http's own 400; nothing is
+	// served without TLS.
+	plain, err := http.Get("http://" + strings.TrimPrefix(g.base, "https://") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain.Body.Close()
+	if plain.StatusCode != http.StatusBadRequest {
+		t.Errorf("plain HTTP to the TLS port = %d, want 400", plain.StatusCode)
 	}
 
 	ca.writePair(t, dir, 2)
