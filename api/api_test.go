@@ -141,6 +141,8 @@ func newGateway(t *testing.T, doc *openapi3.T, health *router.Health) *gateway {
 			"memory": engine.New(memory.New(), engine.Options{}),
 			"small":  engine.New(memory.New(), smallOptions),
 			"plain":  engine.New(memory.New(), engine.Options{}),
+			// A target whose only resource type is neither User nor Group.
+			"devices": engine.New(newDeviceStore(), engine.Options{}),
 		}),
 		Authenticator: authn,
 		MaxBodyBytes:  maxBody,

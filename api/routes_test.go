@@ -41,8 +41,9 @@ func TestEveryRouteDocumented(t *testing.T) {
 		t.Fatalf("router.New returned a %T, whose routes cannot be walked", g.handler)
 	}
 	// {endpoint} stands for the endpoint of each resource type the store
-	// serves; the document describes each of them on its own.
-	var endpoints []string
+	// serves, which the document describes on its own, and for any other,
+	// which its /{endpoint} templates describe.
+	endpoints := []string{"/{endpoint}"}
 	for _, rt := range memory.New().Capabilities().ResourceTypes {
 		endpoints = append(endpoints, rt.Endpoint)
 	}

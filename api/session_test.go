@@ -183,6 +183,10 @@ func TestSession(t *testing.T) {
 			body: jsonBody(t, map[string]any{"schemas": []string{patchURN}, "Operations": []any{
 				map[string]any{"op": "Replace", "path": "active", "value": "True"},
 			}})}))
+		g.do(t, admin(call{method: "PATCH", path: root + "/Users/" + userID, breaks: true, want: http.StatusBadRequest,
+			body: jsonBody(t, map[string]any{"schemas": []string{patchURN}, "Operations": []any{
+				map[string]any{"op": "add", "path": "title"},
+			}})}))
 		badPath := g.do(t, admin(call{method: "PATCH", path: root + "/Users/" + userID, want: http.StatusBadRequest,
 			body: jsonBody(t, map[string]any{"schemas": []string{patchURN}, "Operations": []any{
 				map[string]any{"op": "replace", "path": "favoriteColor", "value": "blue"},
@@ -298,6 +302,15 @@ func TestSession(t *testing.T) {
 			}})}))
 		g.do(t, admin(call{method: "POST", path: root + "/Bulk", breaks: true, want: http.StatusBadRequest,
 			body: jsonBody(t, map[string]any{"schemas": []string{bulkURN}, "failOnErrors": -1, "Operations": []any{}})}))
+		// A POST without bulkId breaks the document; the gateway fails that
+		// operation alone.
+		noID := g.do(t, admin(call{method: "POST", path: root + "/Bulk", breaks: true, want: http.StatusOK,
+			body: jsonBody(t, map[string]any{"schemas": []string{bulkURN}, "Operations": []any{
+				map[string]any{"method": "POST", "path": "/Users", "data": map[string]any{"schemas": []string{userURN}, "userName": "nobulkid@example.com"}},
+			}})})).json(t)
+		if ops, _ := noID["Operations"].([]any); len(ops) != 1 || str(ops[0].(map[string]any), "status") != "400" {
+			t.Errorf("POST without bulkId: %v, want one operation failed with 400", noID["Operations"])
+		}
 	})
 
 	t.Run("Deletes", func(t *testing.T) {
@@ -309,6 +322,48 @@ func TestSession(t *testing.T) {
 		g.do(t, admin(call{method: "DELETE", path: defaultRoot + "/Users/" + userID, header: map[string]string{"If-Match": userTag}, want: http.StatusNoContent}))
 		g.do(t, admin(call{method: "GET", path: root + "/Users/" + userID, want: http.StatusNotFound}))
 		g.do(t, admin(call{method: "DELETE", path: root + "/Users/" + userID, want: http.StatusNotFound}))
+	})
+
+	t.Run("OtherResourceTypes", func(t *testing.T) {
+		const devices = "/targets/devices/scim/v2"
+		types := g.do(t, admin(call{method: "GET", path: devices + "/ResourceTypes", want: http.StatusOK})).json(t)
+		if types["totalResults"] != float64(1) {
+			t.Errorf("devices: %v resource types, want Device alone", types["totalResults"])
+		}
+		g.do(t, admin(call{method: "GET", path: devices + "/Schemas/" + deviceURN, want: http.StatusOK}))
+		// The target serves no Users, and memory no Devices: 404. The
+		// templates match any name; the gateway knows the target's.
+		g.do(t, admin(call{method: "GET", path: devices + "/Users", want: http.StatusNotFound}))
+		g.do(t, admin(call{method: "GET", path: root + "/Devices", want: http.StatusNotFound}))
+		g.do(t, admin(call{method: "GET", path: root + "/Bulk/1", want: http.StatusNotFound}))
+
+		created := g.do(t, admin(call{method: "POST", path: devices + "/Devices", want: http.StatusCreated,
+			body: jsonBody(t, map[string]any{"schemas": []string{deviceURN}, "serialNumber": "C02XK0AAJG5J", "displayName": "Barbara's laptop"})}))
+		id, tag := str(created.json(t), "id"), created.header.Get("ETag")
+		g.do(t, admin(call{method: "POST", path: devices + "/Devices", want: http.StatusCreated,
+			body: jsonBody(t, map[string]any{"schemas": []string{deviceURN}, "serialNumber": "F9FX12AB"})}))
+		g.do(t, admin(call{method: "POST", path: devices + "/Devices", want: http.StatusBadRequest,
+			body: jsonBody(t, map[string]any{"schemas": []string{deviceURN}, "displayName": "no serial number"})}))
+		list := g.do(t, admin(call{method: "GET", path: devices + "/devices?sortBy=serialNumber&sortOrder=descending&filter=" + url.QueryEscape(`serialNumber sw "C02"`), want: http.StatusOK})).json(t)
+		if list["totalResults"] != float64(1) {
+			t.Errorf("filtered devices: totalResults %v, want 1", list["totalResults"])
+		}
+		g.do(t, admin(call{method: "POST", path: devices + "/Devices/.search", want: http.StatusOK,
+			body: jsonBody(t, map[string]any{"schemas": []string{searchURN}, "sortBy": "serialNumber", "count": 1})}))
+		g.do(t, admin(call{method: "GET", path: devices + "/Devices/" + id, want: http.StatusOK}))
+		g.do(t, admin(call{method: "GET", path: devices + "/Devices/" + id, header: map[string]string{"If-None-Match": tag}, want: http.StatusNotModified}))
+		put := g.do(t, admin(call{method: "PUT", path: devices + "/Devices/" + id, header: map[string]string{"If-Match": tag}, want: http.StatusOK,
+			body: jsonBody(t, map[string]any{"schemas": []string{deviceURN}, "serialNumber": "C02XK0AAJG5J", "enrolled": true})}))
+		g.do(t, admin(call{method: "PATCH", path: devices + "/Devices/" + id, header: map[string]string{"If-Match": tag}, want: http.StatusPreconditionFailed,
+			body: jsonBody(t, map[string]any{"schemas": []string{patchURN}, "Operations": []any{map[string]any{"op": "replace", "path": "enrolled", "value": false}}})}))
+		g.do(t, admin(call{method: "PATCH", path: devices + "/Devices/" + id, header: map[string]string{"If-Match": put.header.Get("ETag")}, want: http.StatusOK,
+			body: jsonBody(t, map[string]any{"schemas": []string{patchURN}, "Operations": []any{map[string]any{"op": "replace", "path": "enrolled", "value": false}}})}))
+		all := g.do(t, admin(call{method: "GET", path: devices + "/", want: http.StatusOK})).json(t)
+		if all["totalResults"] != float64(2) {
+			t.Errorf("query across the types of devices: totalResults %v, want 2", all["totalResults"])
+		}
+		g.do(t, admin(call{method: "DELETE", path: devices + "/Devices/" + id, want: http.StatusNoContent}))
+		g.do(t, admin(call{method: "DELETE", path: devices + "/Devices/" + id, want: http.StatusNotFound}))
 	})
 
 	t.Run("Undocumented", func(t *testing.T) {
@@ -327,7 +382,7 @@ func TestSession(t *testing.T) {
 			g.do(t, admin(c))
 		}
 		// A path that is no endpoint: 404, a SCIM Error still.
-		for _, p := range []string{root + "/Devices", root + "/Users/" + otherID + "/emails", "/scim", "/targets/memory", "/"} {
+		for _, p := range []string{root + "/Users/" + otherID + "/emails", "/scim", "/targets/memory", "/"} {
 			g.do(t, admin(call{method: "GET", path: p, undocumented: true, want: http.StatusNotFound}))
 		}
 	})
