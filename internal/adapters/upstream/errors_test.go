@@ -182,6 +182,15 @@ func TestRealUpstreamErrors(t *testing.T) {
 	if err := a.Delete(ctx, users, "does-not-exist", ""); !errors.Is(err, scim.ErrNotFound) {
 		t.Errorf("Delete missing: %v, want a 404", err)
 	}
+	// Ids that could name another path stay ids.
+	for _, id := range []string{"", ".", "..", "../Groups", "a/b", "x?filter=y", "%2e%2e", "#", "ü"} {
+		if _, err := a.Get(ctx, users, id); !errors.Is(err, scim.ErrNotFound) {
+			t.Errorf("Get %q: %v, want a 404", id, err)
+		}
+		if err := a.Delete(ctx, users, id, ""); !errors.Is(err, scim.ErrNotFound) {
+			t.Errorf("Delete %q: %v, want a 404", id, err)
+		}
+	}
 	bj, err := a.Create(ctx, users, scim.Resource{"schemas": []any{scim.UserSchema}, "userName": "bjensen"})
 	if err != nil {
 		t.Fatal(err)

@@ -108,9 +108,14 @@ func New(ctx context.Context, baseURL string, tokens outbound.TokenSource, opts 
 // declared when the adapter was built.
 func (a *Adapter) Capabilities() adapters.Capabilities { return a.caps }
 
-// resourcePath is the path of resource id of type rt.
-func resourcePath(rt *scim.ResourceType, id string) string {
-	return endpoint(rt) + "/" + url.PathEscape(id)
+// resourcePath is the path of resource id of type rt. An id that cannot
+// name a resource (empty, or a dot segment, which PathEscape keeps and a
+// server would resolve to another path) is a 404 without a request.
+func resourcePath(rt *scim.ResourceType, id string) (string, error) {
+	if id == "" || id == "." || id == ".." {
+		return "", scim.NotFound(rt.ID, id)
+	}
+	return endpoint(rt) + "/" + url.PathEscape(id), nil
 }
 
 // endpoint returns rt's endpoint with one leading slash; RFC 7643 §6
@@ -121,7 +126,11 @@ func endpoint(rt *scim.ResourceType) string {
 
 // Get returns resource id of type rt (GET /Users/{id}).
 func (a *Adapter) Get(ctx context.Context, rt *scim.ResourceType, id string) (scim.Resource, error) {
-	resp, err := a.do(ctx, rt, "Get", http.MethodGet, resourcePath(rt, id), nil, nil, "")
+	path, err := resourcePath(rt, id)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.do(ctx, rt, "Get", http.MethodGet, path, nil, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +187,11 @@ func (a *Adapter) Replace(ctx context.Context, rt *scim.ResourceType, id string,
 	if err != nil {
 		return nil, fmt.Errorf("upstream: replace %s: %w", rt.ID, err)
 	}
-	resp, err := a.do(ctx, rt, "Replace", http.MethodPut, resourcePath(rt, id), nil, body, ifMatch)
+	path, err := resourcePath(rt, id)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.do(ctx, rt, "Replace", http.MethodPut, path, nil, body, ifMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +214,11 @@ func (a *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, o
 	if err != nil {
 		return nil, fmt.Errorf("upstream: patch %s: %w", rt.ID, err)
 	}
-	resp, err := a.do(ctx, rt, "Patch", http.MethodPatch, resourcePath(rt, id), nil, body, ifMatch)
+	path, err := resourcePath(rt, id)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := a.do(ctx, rt, "Patch", http.MethodPatch, path, nil, body, ifMatch)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +236,11 @@ func (a *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, o
 // is set and the upstream supports ETags. A 404 after the outbound client re-sent the request counts as
 // success: an earlier attempt whose answer was lost may have deleted it.
 func (a *Adapter) Delete(ctx context.Context, rt *scim.ResourceType, id string, ifMatch string) error {
-	resp, err := a.do(ctx, rt, "Delete", http.MethodDelete, resourcePath(rt, id), nil, nil, ifMatch)
+	path, err := resourcePath(rt, id)
+	if err != nil {
+		return err
+	}
+	resp, err := a.do(ctx, rt, "Delete", http.MethodDelete, path, nil, nil, ifMatch)
 	if err != nil {
 		return err
 	}
