@@ -265,7 +265,7 @@ func (s *Sim) checkGroup(r scim.Resource) error {
 // result shares nothing with res.
 func (s *Sim) renderGroupLocked(res scim.Resource, memberType string, members bool) scim.Resource {
 	out := res.Clone()
-	out["schemas"] = orderedSchemas(groupSchemas...)
+	out["schemas"] = anyList(groupSchemas)
 	delete(out, "members")
 	if !members {
 		return out

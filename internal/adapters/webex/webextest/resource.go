@@ -2,7 +2,6 @@ package webextest
 
 import (
 	"encoding/json"
-	"slices"
 	"strings"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
@@ -138,12 +137,11 @@ func objects(v any) []map[string]any {
 	return out
 }
 
-// orderedSchemas is the schemas list of every user response: core, Cisco,
-// enterprise, in the documented order (VENDORS.md 1.6).
-func orderedSchemas(urns ...string) []any {
-	out := make([]any, len(urns))
-	for i, u := range urns {
-		out[i] = u
+// anyList returns ss as a JSON array value.
+func anyList(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, v := range ss {
+		out[i] = v
 	}
-	return slices.Clip(out)
+	return out
 }
