@@ -129,8 +129,8 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 
 // shutdown drains srv once ctx has ended, as serveReloading describes.
 func shutdown(ctx context.Context, srv *http.Server, served <-chan error, health *router.Health, s config.Server, log *slog.Logger) error {
-	health.SetDraining()
 	srv.SetKeepAlivesEnabled(false)
+	health.SetDraining()
 	if s.DrainDelay > 0 {
 		log.Info("draining", "delay", s.DrainDelay.String())
 		time.Sleep(s.DrainDelay)
