@@ -296,6 +296,7 @@ func (g *gateway) do(t testing.TB, c call) reply {
 	if input == nil {
 		return r
 	}
+	g.checkLocations(t, what, r)
 	// ValidateResponse passes some statuses (304) without a look; every
 	// status must be documented all the same.
 	if route.Operation.Responses.Status(r.status) == nil {
@@ -317,6 +318,48 @@ func (g *gateway) do(t testing.TB, c call) reply {
 		g.mu.Unlock()
 	}
 	return r
+}
+
+// checkLocations checks what the document says of every URL in a response
+// and its validator does not assert (format: uri is an annotation): the
+// Location header, meta.location and Bulk locations are absolute URLs under
+// a target's named root, whichever root the request used.
+func (g *gateway) checkLocations(t testing.TB, what string, r reply) {
+	t.Helper()
+	var urls []string
+	if loc := r.header.Get("Location"); loc != "" {
+		urls = append(urls, loc)
+	}
+	var body map[string]any
+	if json.Unmarshal(r.body, &body) == nil {
+		items := []any{body}
+		if rs, ok := body["Resources"].([]any); ok {
+			items = append(items, rs...)
+		}
+		if ops, ok := body["Operations"].([]any); ok {
+			for _, op := range ops {
+				if m, ok := op.(map[string]any); ok {
+					if loc, ok := m["location"].(string); ok {
+						urls = append(urls, loc)
+					}
+				}
+			}
+		}
+		for _, it := range items {
+			if m, ok := it.(map[string]any); ok {
+				if meta, ok := m["meta"].(map[string]any); ok {
+					if loc, ok := meta["location"].(string); ok {
+						urls = append(urls, loc)
+					}
+				}
+			}
+		}
+	}
+	for _, u := range urls {
+		if !strings.HasPrefix(u, g.url+"/targets/") || !strings.Contains(u, "/scim/v2/") {
+			t.Errorf("%s: URL %q is not under a target's named root %s/targets/{target}/scim/v2", what, u, g.url)
+		}
+	}
 }
 
 // scimResponse reports whether the route documents status as a SCIM
