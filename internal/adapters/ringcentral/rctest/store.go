@@ -1,0 +1,273 @@
+package rctest
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scim-gateway/scim-gateway/internal/scim"
+)
+
+// user is one stored user. A *user is never changed once stored: a write
+// stores a new one (copy on write), so that answers can be rendered
+// outside the lock.
+type user struct {
+	id                    int64
+	userName              string // also the value of the single work email (VENDORS.md 2.6)
+	externalID            string
+	givenName, familyName string
+	active                bool
+	title, department     string
+	workPhone, mobile     string
+	ext                   string // server-owned extension number, phoneNumbers type "other"
+	addr                  *address
+	photos                []photo
+	created, modified     time.Time
+
+	// WithSearchLag: until visibleAt, list and search see prev (nil for a
+	// user created since).
+	prev      *user
+	visibleAt time.Time
+}
+
+type address struct {
+	street, locality, region, postalCode, country string
+}
+
+type photo struct {
+	typ, value string
+}
+
+// idString is the user's id as the API shows it.
+func (u *user) idString() string { return strconv.FormatInt(u.id, 10) }
+
+// view is what list and search show of u at now, or nil.
+func (u *user) view(now time.Time) *user {
+	if now.Before(u.visibleAt) {
+		return u.prev
+	}
+	return u
+}
+
+// nameKey is the index key of a userName: emails compare without case.
+func nameKey(userName string) string { return strings.ToLower(userName) }
+
+// lookup returns the user with id, or nil. The caller holds s.mu.
+func (s *Sim) lookup(id string) *user {
+	n, err := strconv.ParseInt(id, 10, 64)
+	if err != nil || strconv.FormatInt(n, 10) != id {
+		return nil
+	}
+	return s.users[n]
+}
+
+// index is the position of id in s.order. The caller holds s.mu.
+func (s *Sim) index(id int64) (int, bool) {
+	return slices.BinarySearchFunc(s.order, id, func(u *user, id int64) int {
+		switch {
+		case u.id < id:
+			return -1
+		case u.id > id:
+			return 1
+		}
+		return 0
+	})
+}
+
+// insert stores a new user, giving it the next id. The caller holds s.mu.
+func (s *Sim) insert(u *user) {
+	u.id = s.nextID
+	s.nextID++
+	s.users[u.id] = u
+	s.order = append(s.order, u) // ids only grow: order stays sorted
+	s.byName[nameKey(u.userName)] = u
+}
+
+// replace stores next in place of old (the same id). The caller holds s.mu.
+func (s *Sim) replace(old, next *user) {
+	s.users[next.id] = next
+	if i, ok := s.index(next.id); ok {
+		s.order[i] = next
+	}
+	if k := nameKey(old.userName); s.byName[k] == old {
+		delete(s.byName, k)
+	}
+	s.byName[nameKey(next.userName)] = next
+}
+
+// remove deletes u and gives its extension back. The caller holds s.mu.
+func (s *Sim) remove(u *user) {
+	delete(s.users, u.id)
+	if i, ok := s.index(u.id); ok {
+		s.order = slices.Delete(s.order, i, i+1)
+	}
+	if k := nameKey(u.userName); s.byName[k] == u {
+		delete(s.byName, k)
+	}
+	// The extension turns back into an unassigned extension (VENDORS.md
+	// 2.8).
+	s.freeExt = append(s.freeExt, u.ext)
+	if s.unassigned >= 0 {
+		s.unassigned++
+	}
+}
+
+// takeExtension returns an extension number for a new user, or false when
+// no unassigned extension is left. The caller holds s.mu.
+func (s *Sim) takeExtension() (string, bool) {
+	if s.unassigned == 0 {
+		return "", false
+	}
+	if s.unassigned > 0 {
+		s.unassigned--
+	}
+	if n := len(s.freeExt); n > 0 {
+		ext := s.freeExt[n-1]
+		s.freeExt = s.freeExt[:n-1]
+		return ext, true
+	}
+	ext := strconv.Itoa(s.nextExt)
+	s.nextExt++
+	return ext, true
+}
+
+// seed creates n users without validation (WithSeed); New calls it before
+// the Sim is shared.
+func (s *Sim) seed(n int, now time.Time) {
+	if n <= 0 {
+		return
+	}
+	s.order = slices.Grow(s.order, n)
+	block := make([]user, n) // one allocation for all of them
+	depts := [...]string{"Sales", "Support", "Engineering", "Marketing", "Finance", "Operations", "Legal", "HR"}
+	for i := range block {
+		num := strconv.Itoa(i + 1)
+		pad := strings.Repeat("0", max(0, 7-len(num))) + num
+		u := &block[i]
+		*u = user{
+			userName:   "seed" + pad + "@example.com",
+			externalID: "ext-" + pad,
+			givenName:  "Seed",
+			familyName: "User" + pad,
+			active:     i%10 != 9,
+			department: depts[i%len(depts)],
+			ext:        strconv.Itoa(s.nextExt),
+			created:    now,
+			modified:   now,
+		}
+		s.nextExt++
+		s.insert(u)
+	}
+}
+
+// timeFormat is the form of meta.created and meta.lastModified.
+const timeFormat = "2006-01-02T15:04:05.000Z"
+
+// locationBase is the base of meta.location: RingCentral's examples show an
+// http URL on another host than the API's (VENDORS.md 2.1); clients must
+// not parse it.
+const locationBase = "http://scim.ringcentral.com/scim/v2/Users/"
+
+// The wire form of a user (VENDORS.md 2.6), in the order of the vendor's
+// example.
+type (
+	userJSON struct {
+		Schemas      []string        `json:"schemas"`
+		ID           string          `json:"id"`
+		ExternalID   string          `json:"externalId,omitempty"`
+		Meta         metaJSON        `json:"meta"`
+		UserName     string          `json:"userName"`
+		Name         nameJSON        `json:"name"`
+		Active       bool            `json:"active"`
+		Emails       []emailJSON     `json:"emails"`
+		PhoneNumbers *[]phoneJSON    `json:"phoneNumbers,omitempty"`
+		Addresses    *[]addressJSON  `json:"addresses,omitempty"`
+		Photos       []photoJSON     `json:"photos,omitempty"`
+		Title        string          `json:"title,omitempty"`
+		Enterprise   *enterpriseJSON `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+	}
+	metaJSON struct {
+		ResourceType string `json:"resourceType"`
+		Created      string `json:"created"`
+		LastModified string `json:"lastModified"`
+		Location     string `json:"location"`
+	}
+	nameJSON struct {
+		FamilyName string `json:"familyName"`
+		GivenName  string `json:"givenName"`
+	}
+	emailJSON struct {
+		Primary bool   `json:"primary"`
+		Value   string `json:"value"`
+		Type    string `json:"type"`
+	}
+	phoneJSON struct {
+		Value string `json:"value"`
+		Type  string `json:"type"`
+	}
+	addressJSON struct {
+		Primary       bool   `json:"primary"`
+		StreetAddress string `json:"streetAddress,omitempty"`
+		Locality      string `json:"locality,omitempty"`
+		Region        string `json:"region,omitempty"`
+		PostalCode    string `json:"postalCode,omitempty"`
+		Country       string `json:"country,omitempty"`
+		Type          string `json:"type"`
+	}
+	photoJSON struct {
+		Value string `json:"value"`
+		Type  string `json:"type"`
+	}
+	enterpriseJSON struct {
+		Department string `json:"department,omitempty"`
+	}
+)
+
+// render is the wire form of u; short leaves out phoneNumbers and
+// addresses (WithShortListForm).
+func render(u *user, short bool) userJSON {
+	id := u.idString()
+	j := userJSON{
+		Schemas:    []string{scim.UserSchema},
+		ID:         id,
+		ExternalID: u.externalID,
+		Meta: metaJSON{
+			ResourceType: "User",
+			Created:      u.created.Format(timeFormat),
+			LastModified: u.modified.Format(timeFormat),
+			Location:     locationBase + id,
+		},
+		UserName: u.userName,
+		Name:     nameJSON{FamilyName: u.familyName, GivenName: u.givenName},
+		Active:   u.active,
+		Emails:   []emailJSON{{Value: u.userName, Type: "work"}},
+		Title:    u.title,
+	}
+	if !short {
+		phones := make([]phoneJSON, 0, 3)
+		if u.workPhone != "" {
+			phones = append(phones, phoneJSON{Value: u.workPhone, Type: "work"})
+		}
+		if u.mobile != "" {
+			phones = append(phones, phoneJSON{Value: u.mobile, Type: "mobile"})
+		}
+		if u.ext != "" {
+			phones = append(phones, phoneJSON{Value: u.ext, Type: "other"})
+		}
+		addrs := []addressJSON{}
+		if a := u.addr; a != nil {
+			addrs = append(addrs, addressJSON{StreetAddress: a.street, Locality: a.locality, Region: a.region,
+				PostalCode: a.postalCode, Country: a.country, Type: "work"})
+		}
+		j.PhoneNumbers, j.Addresses = &phones, &addrs
+	}
+	for _, p := range u.photos {
+		j.Photos = append(j.Photos, photoJSON{Value: p.value, Type: p.typ})
+	}
+	if u.department != "" {
+		j.Schemas = append(j.Schemas, scim.EnterpriseUserSchema)
+		j.Enterprise = &enterpriseJSON{Department: u.department}
+	}
+	return j
+}
