@@ -93,6 +93,10 @@ func TestSession(t *testing.T) {
 			t.Errorf("password returned: %s", created.body)
 		}
 
+		// The caller's request id comes back.
+		if got := g.do(t, admin(call{method: "GET", path: root + "/Users/" + userID, header: map[string]string{"X-Request-Id": "okta-req:42"}, want: http.StatusOK})).header.Get("X-Request-Id"); got != "okta-req:42" {
+			t.Errorf("X-Request-Id = %q, want the caller's okta-req:42", got)
+		}
 		// A client that sends application/json is served too.
 		other := g.do(t, admin(call{method: "POST", path: root + "/Users", want: http.StatusCreated,
 			header: map[string]string{"Content-Type": "application/json"},
