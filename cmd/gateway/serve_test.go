@@ -229,13 +229,16 @@ func refused(t *testing.T, addr string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			if !errors.Is(err, syscall.ECONNREFUSED) {
-				t.Fatalf("dial %s: %v, want connection refused", addr, err)
-			}
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
 			return
+		case errors.Is(err, syscall.ECONNRESET):
+			// Dialed as the listener closed: try again.
+		case err != nil:
+			t.Fatalf("dial %s: %v, want connection refused", addr, err)
+		default:
+			conn.Close()
 		}
-		conn.Close()
 		if time.Now().After(deadline) {
 			t.Fatalf("%s still accepts connections 10s into the shutdown", addr)
 		}
