@@ -41,8 +41,7 @@ type Sim struct {
 	cfg config
 
 	mu         sync.Mutex // guards everything below
-	users      map[int64]*user
-	order      []*user          // every user, in id (= creation) order
+	order      []*user          // every user, in id (= creation) order; ids only grow
 	byName     map[string]*user // by lower-cased userName (= the work email)
 	nextID     int64
 	nextExt    int
@@ -90,7 +89,6 @@ const firstExtension = 101
 func New(opts ...Option) *Sim {
 	s := &Sim{
 		cfg:     defaultConfig(),
-		users:   map[int64]*user{},
 		byName:  map[string]*user{},
 		nextID:  firstUserID,
 		nextExt: firstExtension,

@@ -59,7 +59,11 @@ func (s *Sim) lookup(id string) *user {
 	if err != nil || strconv.FormatInt(n, 10) != id {
 		return nil
 	}
-	return s.users[n]
+	i, ok := s.index(n)
+	if !ok {
+		return nil
+	}
+	return s.order[i]
 }
 
 // index is the position of id in s.order. The caller holds s.mu.
@@ -79,14 +83,12 @@ func (s *Sim) index(id int64) (int, bool) {
 func (s *Sim) insert(u *user) {
 	u.id = s.nextID
 	s.nextID++
-	s.users[u.id] = u
 	s.order = append(s.order, u) // ids only grow: order stays sorted
 	s.byName[nameKey(u.userName)] = u
 }
 
 // replace stores next in place of old (the same id). The caller holds s.mu.
 func (s *Sim) replace(old, next *user) {
-	s.users[next.id] = next
 	if i, ok := s.index(next.id); ok {
 		s.order[i] = next
 	}
@@ -98,7 +100,6 @@ func (s *Sim) replace(old, next *user) {
 
 // remove deletes u and gives its extension back. The caller holds s.mu.
 func (s *Sim) remove(u *user) {
-	delete(s.users, u.id)
 	if i, ok := s.index(u.id); ok {
 		s.order = slices.Delete(s.order, i, i+1)
 	}
@@ -133,32 +134,55 @@ func (s *Sim) takeExtension() (string, bool) {
 }
 
 // seed creates n users without validation (WithSeed); New calls it before
-// the Sim is shared.
+// the Sim is shared. It makes one allocation for the users and one string
+// per user, of which the user's texts are slices.
 func (s *Sim) seed(n int, now time.Time) {
 	if n <= 0 {
 		return
 	}
 	s.order = slices.Grow(s.order, n)
-	block := make([]user, n) // one allocation for all of them
+	s.byName = make(map[string]*user, n)
+	block := make([]user, n)
 	depts := [...]string{"Sales", "Support", "Engineering", "Marketing", "Finance", "Operations", "Legal", "HR"}
+	var buf []byte
 	for i := range block {
-		num := strconv.Itoa(i + 1)
-		pad := strings.Repeat("0", max(0, 7-len(num))) + num
+		// "seed0000001@example.com" + "ext-0000001" + "User0000001" + extension
+		buf = append(buf[:0], "seed"...)
+		buf = appendPadded(buf, i+1)
+		nameEnd := len(buf) + len("@example.com")
+		buf = append(buf, "@example.comext-"...)
+		buf = appendPadded(buf, i+1)
+		extIDEnd := len(buf)
+		buf = append(buf, "User"...)
+		buf = appendPadded(buf, i+1)
+		familyEnd := len(buf)
+		buf = strconv.AppendInt(buf, int64(s.nextExt), 10)
+		text := string(buf)
 		u := &block[i]
 		*u = user{
-			userName:   "seed" + pad + "@example.com",
-			externalID: "ext-" + pad,
+			userName:   text[:nameEnd],
+			externalID: text[nameEnd:extIDEnd],
 			givenName:  "Seed",
-			familyName: "User" + pad,
+			familyName: text[extIDEnd:familyEnd],
 			active:     i%10 != 9,
 			department: depts[i%len(depts)],
-			ext:        strconv.Itoa(s.nextExt),
+			ext:        text[familyEnd:],
 			created:    now,
 			modified:   now,
 		}
 		s.nextExt++
 		s.insert(u)
 	}
+}
+
+// appendPadded appends n in decimal, zero-padded to 7 digits.
+func appendPadded(buf []byte, n int) []byte {
+	var digits [20]byte
+	d := strconv.AppendInt(digits[:0], int64(n), 10)
+	for i := len(d); i < 7; i++ {
+		buf = append(buf, '0')
+	}
+	return append(buf, d...)
 }
 
 // timeFormat is the form of meta.created and meta.lastModified.
