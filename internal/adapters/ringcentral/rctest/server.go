@@ -40,7 +40,7 @@ const SCIMPrefix = "/scim/v2"
 type Sim struct {
 	cfg config
 
-	mu         sync.Mutex // guards everything below
+	mu         sync.Mutex       // guards everything below
 	order      []*user          // every user, in id (= creation) order; ids only grow
 	byName     map[string]*user // by lower-cased userName (= the work email)
 	nextID     int64
