@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral/rctest"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/webex/webextest"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 )
@@ -44,17 +45,21 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	} else if !bearerToken.MatchString(*token) {
 		return usagef("demo: --token: want letters, digits and -._~+/ (RFC 6750 §2.1)")
 	}
-	sim, err := startWebexSimulator(ctx)
+	webexSim := webextest.New(webextest.WithOrgID(demoWebexOrg))
+	rcSim := rctest.New()
+	sims, err := startSimulators(ctx, webexSim, rcSim)
 	if err != nil {
 		return err
 	}
-	defer sim.stop()
+	defer sims.stop()
 	sum := sha256.Sum256([]byte(*token))
 	env := map[string]string{
-		demoTokenEnv:      hex.EncodeToString(sum[:]),
-		demoWebexTokenEnv: sim.token,
+		demoTokenEnv:            hex.EncodeToString(sum[:]),
+		demoWebexTokenEnv:       webexSim.IssueToken(),
+		demoRingCentralTokenEnv: rcSim.IssueToken(),
 	}
-	doc := bytes.ReplaceAll(demoConfig, []byte(demoWebexURL), []byte(sim.url))
+	doc := bytes.ReplaceAll(demoConfig, []byte(demoWebexURL), []byte(sims.urls[0]))
+	doc = bytes.ReplaceAll(doc, []byte(demoRingCentralURL), []byte(sims.urls[1]))
 	cfg, err := config.Parse(doc, "", func(k string) string { return env[k] })
 	if err != nil {
 		return fmt.Errorf("demo configuration: %w", err)
@@ -67,40 +72,46 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	})
 }
 
-// The demo's Webex target talks to an in-process simulator over loopback
-// HTTP: demo.yaml names this placeholder URL and an environment variable
-// for the token, and runDemo fills both in.
+// The demo's vendor targets talk to in-process simulators over loopback
+// HTTP: demo.yaml names these placeholder URLs and environment variables
+// for the tokens, and runDemo fills them in.
 const (
-	demoWebexURL      = "http://webex-simulator.invalid"
-	demoWebexTokenEnv = "DEMO_WEBEX_TOKEN"
-	demoWebexOrg      = "0ae87ade-8c8a-4952-af08-318798958d0c"
+	demoWebexURL            = "http://webex-simulator.invalid"
+	demoWebexTokenEnv       = "DEMO_WEBEX_TOKEN"
+	demoWebexOrg            = "0ae87ade-8c8a-4952-af08-318798958d0c"
+	demoRingCentralURL      = "http://ringcentral-simulator.invalid"
+	demoRingCentralTokenEnv = "DEMO_RINGCENTRAL_TOKEN"
 )
 
-type webexSimulator struct {
-	url   string
-	token string
-	stop  func()
+type simulators struct {
+	urls []string
+	stop func()
 }
 
-// startWebexSimulator serves the Webex simulator on a loopback port until
+// startSimulators serves each handler on a loopback port of its own until
 // stop is called.
-func startWebexSimulator(ctx context.Context) (*webexSimulator, error) {
-	sim := webextest.New(webextest.WithOrgID(demoWebexOrg))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("demo: webex simulator: %w", err)
-	}
-	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	return &webexSimulator{
-		url:   "http://" + ln.Addr().String(),
-		token: sim.IssueToken(),
-		stop: func() {
-			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			defer cancel()
+func startSimulators(ctx context.Context, handlers ...http.Handler) (*simulators, error) {
+	s := &simulators{}
+	var servers []*http.Server
+	s.stop = func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		for _, srv := range servers {
 			_ = srv.Shutdown(sctx)
-		},
-	}, nil
+		}
+	}
+	for _, h := range handlers {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.stop()
+			return nil, fmt.Errorf("demo: simulator: %w", err)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		go func() { _ = srv.Serve(ln) }()
+		s.urls = append(s.urls, "http://"+ln.Addr().String())
+	}
+	return s, nil
 }
 
 // randomToken returns 256 random bits, base64url-encoded.
@@ -115,20 +126,22 @@ func printBanner(w io.Writer, addr net.Addr, token string) {
 	base := "http://" + dialable(addr)
 	fmt.Fprintf(w, `
 SCIM 2.0 gateway demo (data lasts until the process ends). Targets:
-  memory   an in-memory store
-  webex    Cisco Webex, played by an in-process simulator over loopback HTTP
+  memory        an in-memory store
+  webex         Cisco Webex, played by an in-process simulator over loopback HTTP
+  ringcentral   RingCentral, played by a simulator with its real limits (10 writes a minute)
 
   SCIM base URL:        %s/scim/v2
   (the memory target; name a target in the path to choose it)
   Target base URLs:     %s/targets/memory/scim/v2
                         %s/targets/webex/scim/v2
+                        %s/targets/ringcentral/scim/v2
   Bearer token:         %s
 
   Try: curl -H 'Authorization: Bearer %s' %s/targets/webex/scim/v2/Users
 
 Press Ctrl-C to stop.
 
-`, base, base, base, token, token, base)
+`, base, base, base, base, token, token, base)
 }
 
 // dialable returns addr as a client would dial it: a wildcard listen address

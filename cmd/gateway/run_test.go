@@ -163,6 +163,15 @@ func TestDemo(t *testing.T) {
 	if status != http.StatusBadRequest || doc["scimType"] != "invalidValue" {
 		t.Errorf("POST webex user without an email userName = %d %v, want 400 invalidValue", status, doc)
 	}
+	// So does the ringcentral target, which has no Groups.
+	status, doc = call(t, "POST", base+"/targets/ringcentral/scim/v2/Users", token,
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"jim@example.com","name":{"givenName":"Jim","familyName":"Bean"}}`)
+	if status != http.StatusCreated || doc["id"] == nil {
+		t.Fatalf("POST ringcentral Users = %d %v, want 201 with an id", status, doc)
+	}
+	if status, doc = call(t, "GET", base+"/targets/ringcentral/scim/v2/Groups", token, ""); status != http.StatusNotFound {
+		t.Errorf("GET ringcentral Groups = %d %v, want 404", status, doc)
+	}
 	if status, _ := call(t, "GET", base+"/scim/v2/Users", "", ""); status != http.StatusUnauthorized {
 		t.Errorf("GET Users without a token = %d, want 401", status)
 	}

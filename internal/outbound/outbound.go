@@ -580,6 +580,13 @@ func (c *Client) admit(ctx context.Context, op string) error {
 		c.breaker.release()
 		return c.ctxError(ctx, op)
 	}
+	// A vendor may have paused the target while this request waited its
+	// turn; sending it now would earn another 429 (and, at RingCentral,
+	// restart the penalty).
+	if err := c.waitHold(ctx, op); err != nil {
+		c.breaker.release()
+		return err
+	}
 	return nil
 }
 

@@ -35,7 +35,7 @@ const defaultPageSize = 100
 // that group, until the penalty has passed, since a request sent during it
 // would restart it.
 type Adapter struct {
-	light, heavy *outbound.Client
+	light, heavy *group
 	limits       Limits
 	maxPage      int
 	shortList    bool
@@ -74,26 +74,57 @@ func New(baseURL string, tokens outbound.TokenSource, client []outbound.Option, 
 	}
 	base := strings.TrimSuffix(baseURL, "/") + "/scim/v2"
 	var err error
-	if a.light, err = outbound.New(base, tokens, a.clientOptions(a.limits.Light, client)...); err != nil {
+	if a.light, err = newGroup(base, tokens, a.limits.Light, a.limits.Window, client); err != nil {
 		return nil, fmt.Errorf("ringcentral: %w", err)
 	}
-	if a.heavy, err = outbound.New(base, tokens, a.clientOptions(a.limits.Heavy, client)...); err != nil {
+	if a.heavy, err = newGroup(base, tokens, a.limits.Heavy, a.limits.Window, client); err != nil {
 		return nil, fmt.Errorf("ringcentral: %w", err)
 	}
 	return a, nil
 }
 
-// clientOptions paces a group at limit requests per window. The vendor
-// counts a sliding window, so a burst would have to be paid back later:
-// one request at a time, 5% under the limit, never has more than limit
-// requests in any window. A 429 without Retry-After waits 30 seconds
-// (VENDORS.md 2.10). The target's own client settings come last and win.
-func (a *Adapter) clientOptions(limit int, client []outbound.Option) []outbound.Option {
-	every := time.Duration(float64(a.limits.Window) * 1.05 / float64(limit))
-	return append([]outbound.Option{
-		outbound.WithRateLimit(rate.Every(every), 1),
+// group is the client of one usage group: requests one at a time (a
+// request in flight when a 429 comes back would arrive during the penalty
+// and restart it), paced so that no sliding window holds more than the
+// limit.
+type group struct {
+	c    *outbound.Client
+	turn chan struct{} // holds a token while a request is in flight
+	gap  time.Duration // the pacing interval
+}
+
+// jitter is how much closer together two requests may arrive at the vendor
+// than they were sent (scheduling, the network); the pacing leaves room for
+// it on top of 5% of the window.
+const jitter = 25 * time.Millisecond
+
+// newGroup builds a group's client. A 429 without Retry-After waits 30
+// seconds (VENDORS.md 2.10). The target's own client settings come last
+// and win.
+func newGroup(base string, tokens outbound.TokenSource, limit int, window time.Duration, client []outbound.Option) (*group, error) {
+	gap := (window + window/20 + jitter) / time.Duration(limit)
+	opts := append([]outbound.Option{
+		outbound.WithRateLimit(rate.Every(gap), 1),
 		outbound.WithRetry(outbound.RetryPolicy{Wait429: 30 * time.Second}),
 	}, client...)
+	c, err := outbound.New(base, tokens, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &group{c: c, turn: make(chan struct{}, 1), gap: gap}, nil
+}
+
+// do sends req when it is the group's turn. A caller whose deadline comes
+// first gets a 429 with the time a turn takes as Retry-After.
+func (g *group) do(ctx context.Context, req outbound.Request) (*outbound.Response, error) {
+	select {
+	case g.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &scim.Error{Status: http.StatusTooManyRequests, RetryAfter: max(1, int(g.gap.Seconds()+0.999)),
+			Detail: "requests to RingCentral are queued under its rate limit; retry later", Err: ctx.Err()}
+	}
+	defer func() { <-g.turn }()
+	return g.c.Do(ctx, req)
 }
 
 // Capabilities: Users only; userName eq and emails eq pushed down (one
@@ -249,12 +280,12 @@ func (a *Adapter) Delete(ctx context.Context, rt *scim.ResourceType, id string, 
 
 // call sends req through c and maps an error status to a *scim.Error. id
 // names the user, for 404s.
-func (a *Adapter) call(ctx context.Context, c *outbound.Client, id string, req outbound.Request) (*outbound.Response, error) {
+func (a *Adapter) call(ctx context.Context, g *group, id string, req outbound.Request) (*outbound.Response, error) {
 	req.Header = http.Header{"Accept": {"application/scim+json, application/json"}}
 	if req.Body != nil {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}
-	resp, err := c.Do(ctx, req)
+	resp, err := g.do(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -12,9 +12,6 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
-// ciscoErrorURN names the Cisco extension of a SCIM error (VENDORS.md 1.9, 1.10).
-const ciscoErrorURN = "urn:scim:schemas:extension:cisco:webexidentity:api:messages:2.0:Error"
-
 // vendorErrorBody reads both error families of VENDORS.md 1.10: the SCIM
 // error with the Cisco extension, and the platform error
 // {message, errors[{description}], trackingId}.
