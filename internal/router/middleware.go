@@ -18,6 +18,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/auth"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 type ctxKey int
@@ -108,9 +109,10 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // accessLog writes one line per request: method, route pattern (never the
-// raw path, which holds ids), status, duration, target, subject and request
-// id; for a failure the scimType, and for a 5xx the cause. Bodies, headers
-// and tokens are never logged (STYLE.md §5: SCIM bodies are PII).
+// raw path, which holds ids), status, duration, target, subject, request id,
+// and trace_id and span_id of the request's server span; for a failure the
+// scimType, and for a 5xx the cause. Bodies, headers and tokens are never
+// logged (STYLE.md §5: SCIM bodies are PII).
 func (s *server) accessLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -133,7 +135,7 @@ func (s *server) logRequest(r *http.Request, sw *statusWriter, ri *requestInfo, 
 	if rctx := chi.RouteContext(r.Context()); rctx != nil {
 		route = rctx.RoutePattern()
 	}
-	attrs := make([]slog.Attr, 0, 11)
+	attrs := make([]slog.Attr, 0, 13)
 	attrs = append(attrs,
 		slog.String("method", r.Method),
 		slog.String("route", route),
@@ -142,6 +144,9 @@ func (s *server) logRequest(r *http.Request, sw *statusWriter, ri *requestInfo, 
 		slog.Int64("bytes", sw.bytes),
 		slog.String("request_id", ri.id),
 	)
+	if traceID, spanID := telemetry.TraceIDs(r.Context()); traceID != "" {
+		attrs = append(attrs, slog.String("trace_id", traceID), slog.String("span_id", spanID))
+	}
 	if ri.target != nil {
 		attrs = append(attrs, slog.String("target", ri.target.name))
 	}
@@ -295,7 +300,7 @@ func (s *server) resolveTarget(named bool) func(http.Handler) http.Handler {
 				return scim.Errorf(http.StatusForbidden, "", "this credential may not reach target %q", name)
 			}
 			infoFrom(r.Context()).target = &target{name: name, eng: eng, base: s.base(r) + "/targets/" + url.PathEscape(name) + "/scim/v2"}
-			next.ServeHTTP(w, r)
+			next.ServeHTTP(w, r.WithContext(telemetry.WithTarget(r.Context(), name)))
 			return nil
 		})
 	}

@@ -42,6 +42,7 @@ import (
 	"sync/atomic"
 
 	"github.com/go-chi/chi/v5"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/scim-gateway/scim-gateway/internal/auth"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
@@ -82,6 +83,12 @@ type Config struct {
 	Health *Health
 	// Build is what /version reports.
 	Build BuildInfo
+	// TracerProvider makes the server span of each request and, through the
+	// request's context, the spans below it; nil means the global provider.
+	TracerProvider trace.TracerProvider
+	// Metrics, when not nil, is served at GET /metrics without a credential
+	// (the Prometheus scrape handler, telemetry.Telemetry.MetricsHandler).
+	Metrics http.Handler
 }
 
 // Targets is the set of targets the router serves: target name → engine. It
@@ -129,7 +136,10 @@ type server struct {
 	log         *slog.Logger
 	health      *Health
 	build       BuildInfo
+	metrics     http.Handler
 	mux         *chi.Mux // the root router, for computing Allow (see allowedMethods)
+
+	tracerProvider trace.TracerProvider // nil: the global one, at each request
 }
 
 // New returns the gateway's HTTP handler, or an error naming the bad field of
@@ -161,6 +171,9 @@ func New(cfg Config) (http.Handler, error) {
 		log:         cfg.Logger,
 		health:      cfg.Health,
 		build:       cfg.Build,
+		metrics:     cfg.Metrics,
+
+		tracerProvider: cfg.TracerProvider,
 	}
 	if s.maxBody == 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -207,15 +220,17 @@ func (s *server) routes() *chi.Mux {
 	// Middleware, outermost first:
 	//  1. requestID: first, so that every later layer, the access-log line
 	//     and every error response carry the id.
-	//  2. accessLog: wraps the ResponseWriter to see the final status, so it
+	//  2. traced (telemetry.go): the server span and request metrics, outside
+	//     accessLog so that its line carries the trace and span ids.
+	//  3. accessLog: wraps the ResponseWriter to see the final status, so it
 	//     must sit outside recoverer: a panic then still ends in exactly one
 	//     access-log line, as a 500, with the panic in it.
-	//  3. recoverer: turns a panic below it into a 500 SCIM error.
+	//  4. recoverer: turns a panic below it into a 500 SCIM error.
 	// Inside each SCIM root (scimRoutes): authenticate, then resolveTarget,
 	// so that an unauthenticated caller gets 401 before learning whether a
 	// target exists; then, per route, requireCredential and the body limit,
 	// so that no body is read before the caller is known.
-	r.Use(requestID, s.accessLog, s.recoverer)
+	r.Use(requestID, s.traced, s.accessLog, s.recoverer)
 	r.NotFound(handlerFunc(s.notFound).ServeHTTP)
 	r.MethodNotAllowed(handlerFunc(s.methodNotAllowed).ServeHTTP)
 	// Operational endpoints (health.go): no credential, outside the SCIM
@@ -224,6 +239,9 @@ func (s *server) routes() *chi.Mux {
 		r.Method(m, "/healthz", http.HandlerFunc(s.healthz))
 		r.Method(m, "/readyz", http.HandlerFunc(s.readyz))
 		r.Method(m, "/version", http.HandlerFunc(s.version))
+		if s.metrics != nil {
+			r.Method(m, "/metrics", s.metrics)
+		}
 	}
 	r.Route(targetsPrefix, s.scimRoutes(true))
 	r.Route(defaultPrefix, s.scimRoutes(false))
