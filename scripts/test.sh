@@ -4,6 +4,8 @@
 #   vet          go vet ./...
 #   staticcheck  staticcheck ./... (installed into .tools/ on first use)
 #   test         go test -race ./...
+#   helm         scripts/helm.sh: the Helm chart, its manifests, the dashboard
+#                (installs helm into .tools/ on first use)
 #   fuzz         each Fuzz target for FUZZTIME (default 5s)
 # With arguments, runs only the named steps: scripts/test.sh vet test
 #
@@ -62,6 +64,11 @@ run_test() {
 	go test -race ./...
 }
 
+run_helm() {
+	step "scripts/helm.sh"
+	scripts/helm.sh
+}
+
 run_fuzz() {
 	step "fuzz each target for $FUZZTIME"
 	local pkg dir target found=0
@@ -80,13 +87,13 @@ run_fuzz() {
 need_go
 steps=("$@")
 if [[ ${#steps[@]} -eq 0 ]]; then
-	steps=(fmt vet staticcheck test fuzz)
+	steps=(fmt vet staticcheck test helm fuzz)
 fi
 for s in "${steps[@]}"; do
 	case "$s" in
-	fmt | vet | staticcheck | test | fuzz) "run_$s" ;;
+	fmt | vet | staticcheck | test | helm | fuzz) "run_$s" ;;
 	*)
-		echo "unknown step $s (want fmt, vet, staticcheck, test or fuzz)" >&2
+		echo "unknown step $s (want fmt, vet, staticcheck, test, helm or fuzz)" >&2
 		exit 2
 		;;
 	esac

@@ -118,19 +118,42 @@ a message naming the value.
 {{- $_ := set $server "tls" (dict "certFile" (printf "%s/tls.crt" $dir) "keyFile" (printf "%s/tls.key" $dir)) }}
 {{- end }}
 {{- $_ := set $cfg "server" $server }}
+{{- /* Redis is the cache's shared store: cache.redis of the gateway. */}}
 {{- $r := .Values.redis }}
 {{- if include "scim-gateway.redisEnabled" . }}
-{{- $redis := dict "mode" $r.mode }}
+{{- $cache := get $cfg "cache" | default dict }}
+{{- if hasKey $cache "redis" }}
+{{- fail "config.cache.redis: set by the chart; set the redis values instead" }}
+{{- end }}
+{{- $redis := dict }}
 {{- if $r.internal.enabled }}
 {{- if or (ne $r.mode "single") $r.url $r.addrs }}
 {{- fail "redis.internal.enabled: leave redis.mode single and redis.url, redis.addrs empty; the chart points the gateway at its own Redis" }}
 {{- end }}
-{{- $_ := set $redis "url" (printf "redis://%s:6379/0" (include "scim-gateway.redisName" .)) }}
+{{- $_ := set $redis "addrs" (list (printf "%s:6379" (include "scim-gateway.redisName" .))) }}
 {{- else if eq $r.mode "single" }}
 {{- if not $r.url }}
 {{- fail "redis.url: required with redis.mode single (redis.addrs is for sentinel and cluster)" }}
 {{- end }}
-{{- $_ := set $redis "url" $r.url }}
+{{- $u := urlParse $r.url }}
+{{- if or (not $u.host) $u.userinfo $u.query }}
+{{- fail (printf "redis.url: want redis://host:port/db or rediss://host:port/db, without a password (see redis.existingSecret), got %q" $r.url) }}
+{{- end }}
+{{- $host := $u.host }}
+{{- if not (regexMatch ":[0-9]+$" $host) }}
+{{- $host = printf "%s:6379" $host }}
+{{- end }}
+{{- $_ := set $redis "addrs" (list $host) }}
+{{- $db := trimPrefix "/" $u.path }}
+{{- if $db }}
+{{- if not (regexMatch "^[0-9]+$" $db) }}
+{{- fail (printf "redis.url: the path is the database number, got %q" $u.path) }}
+{{- end }}
+{{- $_ := set $redis "db" (atoi $db) }}
+{{- end }}
+{{- if eq $u.scheme "rediss" }}
+{{- $_ := set $redis "tls" dict }}
+{{- end }}
 {{- else }}
 {{- if not $r.addrs }}
 {{- fail (printf "redis.addrs: required with redis.mode %s" $r.mode) }}
@@ -144,12 +167,21 @@ a message naming the value.
 {{- fail "redis.masterName: required with redis.mode sentinel" }}
 {{- end }}
 {{- $_ := set $redis "masterName" $r.masterName }}
+{{- else }}
+{{- $_ := set $redis "cluster" true }}
 {{- end }}
+{{- if $r.tls }}
+{{- $_ := set $redis "tls" dict }}
+{{- end }}
+{{- end }}
+{{- if and $r.masterName (ne $r.mode "sentinel") }}
+{{- fail "redis.masterName: for mode sentinel only" }}
 {{- end }}
 {{- if $r.existingSecret }}
 {{- $_ := set $redis "passwordEnv" "REDIS_PASSWORD" }}
 {{- end }}
-{{- $_ := set $cfg "redis" $redis }}
+{{- $_ := set $cache "redis" $redis }}
+{{- $_ := set $cfg "cache" $cache }}
 {{- end }}
 {{- $creds := get $cfg "credentials" | default dict }}
 {{- if .Values.generatedToken.enabled }}
