@@ -16,6 +16,24 @@ import (
 
 // Options adapts the suite's data to what a vendor accepts. The zero value
 // is the suite as Run runs it.
+//
+// What a target advertises the suite reads from the target itself, the
+// User resource type its engine serves (schema and extensions): it writes,
+// filters on, sorts on and asserts only attributes that type has. Where a
+// case uses one the target lacks, an advertised attribute stands in when
+// one tests the same thing (title or externalId for displayName and
+// nickName, department for employeeNumber and costCenter, phoneNumbers for
+// a second email), and otherwise that check is left out with a t.Log line
+// naming the attribute; a check on an advertised attribute never is, and
+// no case skips for it (only the Group cases skip, on a target without
+// Groups). When the canonical values of the target's emails.type are only
+// "work", every user the suite writes has at most one email, its work
+// email, which with UserNameDomain set is the userName.
+//
+// A RingCentral target (Users only; userName is the work email; the name
+// is required) runs as
+//
+//	adaptertest.RunWith(t, adaptertest.Options{UserNameDomain: "example.com", RequiredName: true}, newAdapter)
 type Options struct {
 	// UserNameDomain, when set, makes every userName the suite writes an
 	// email address: "bjensen" becomes "bjensen@<domain>", for vendors whose
@@ -27,7 +45,21 @@ type Options struct {
 	// suite keeps that domain for emails that are not userNames, so that
 	// filters on emails can tell the two apart.
 	UserNameDomain string
+
+	// RequiredName, when set, gives every User the suite writes (POST, PUT
+	// and Bulk bodies) a name.givenName and a name.familyName when its body
+	// lacks them, for vendors that refuse a user without both (RingCentral,
+	// VENDORS.md 2.6). The values, DefaultGivenName and DefaultFamilyName,
+	// are ones no case filters or sorts by. A schema cannot say this (name
+	// is not required in RFC 7643), hence the option.
+	RequiredName bool
 }
+
+// The name parts Options.RequiredName adds to a User that has none.
+const (
+	DefaultGivenName  = "Given"
+	DefaultFamilyName = "Default"
+)
 
 // check reports options the suite cannot run with.
 func (o Options) check() error {

@@ -64,10 +64,10 @@ func testCapabilities(t *testing.T, a adapters.Adapter, o Options) {
 	}
 	t.Run("PageSize", func(t *testing.T) { checkPageSize(t, x) })
 	if caps.ETag {
-		t.Run("ETag", func(t *testing.T) { checkETag(t, a, x.users, seed["zed"].ID()) })
+		t.Run("ETag", func(t *testing.T) { checkETag(t, a, x.users, seed["zed"].ID(), x.alt("displayName")) })
 	}
 	if caps.Patch {
-		t.Run("Patch", func(t *testing.T) { checkPatch(t, a, x.users, seed["zed"].ID(), caps.ETag) })
+		t.Run("Patch", func(t *testing.T) { checkPatch(t, x, seed["zed"].ID(), caps.ETag) })
 	}
 }
 
@@ -330,7 +330,8 @@ func checkPageSize(t *testing.T, x *target) {
 	}
 }
 
-func checkETag(t *testing.T, a adapters.Adapter, users *scim.ResourceType, id string) {
+// checkETag writes text to the attribute text of user id.
+func checkETag(t *testing.T, a adapters.Adapter, users *scim.ResourceType, id, text string) {
 	ctx := t.Context()
 	r, err := a.Get(ctx, users, id)
 	if err != nil {
@@ -340,7 +341,7 @@ func checkETag(t *testing.T, a adapters.Adapter, users *scim.ResourceType, id st
 	_, err = a.Replace(ctx, users, id, r, stale)
 	wantError(t, "native Replace with a stale version", err, http.StatusPreconditionFailed, "")
 	wantError(t, "native Delete with a stale version", a.Delete(ctx, users, id, stale), http.StatusPreconditionFailed, "")
-	r["displayName"] = "etag checked"
+	put(r, text, "etag checked")
 	got, err := a.Replace(ctx, users, id, r, r.Version())
 	if err != nil {
 		t.Fatalf("native Replace with the current version: %v", err)
@@ -350,14 +351,33 @@ func checkETag(t *testing.T, a adapters.Adapter, users *scim.ResourceType, id st
 	}
 }
 
-func checkPatch(t *testing.T, a adapters.Adapter, users *scim.ResourceType, id string, etag bool) {
+// checkPatch adds a simple value and an element of a multi-valued attribute
+// to user id: an email, or, where a user has only its work email, a phone
+// number.
+func checkPatch(t *testing.T, x *target, id string, etag bool) {
+	a, users := x.a, x.users
 	p, ok := a.(adapters.Patcher)
 	if !ok {
 		t.Fatalf("Capabilities.Patch is set, but %T does not implement adapters.Patcher", a)
 	}
 	ctx := t.Context()
-	o := ops(t, `[{"op": "add", "path": "nickName", "value": "native"},
-		{"op": "add", "path": "emails", "value": [{"value": "native@example.com", "type": "work"}]}]`)
+	text := x.alt("nickName")
+	multi, value := "emails", "native@example.com"
+	elem := `{"value": "native@example.com", "type": "work"}`
+	if x.oneEmail {
+		multi, value = "phoneNumbers", "+15550177"
+		_, typ, ok := x.phoneTypes()
+		if !ok {
+			multi = ""
+			t.Log("native Patch of a multi-valued attribute: left out, the target's users have one email and no phoneNumbers of two types")
+		}
+		elem = fmt.Sprintf(`{"value": %q, "type": %q}`, value, typ)
+	}
+	body := fmt.Sprintf(`[{"op": "add", "path": %q, "value": "native"}`, text)
+	if multi != "" {
+		body += fmt.Sprintf(`, {"op": "add", "path": %q, "value": [%s]}`, multi, elem)
+	}
+	o := ops(t, body+"]")
 	if etag {
 		_, err := p.Patch(ctx, users, id, o, `W/"stale-version"`)
 		wantError(t, "native Patch with a stale version", err, http.StatusPreconditionFailed, "")
@@ -371,7 +391,7 @@ func checkPatch(t *testing.T, a adapters.Adapter, users *scim.ResourceType, id s
 		t.Fatal(err)
 	}
 	for _, r := range []scim.Resource{r, got} {
-		if str(r, "nickName") != "native" || element(r, "emails", "native@example.com") == nil {
+		if str(r, text) != "native" || (multi != "" && element(r, multi, value) == nil) {
 			t.Errorf("after native Patch: %v", r)
 		}
 	}

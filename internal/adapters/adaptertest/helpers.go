@@ -22,16 +22,99 @@ type target struct {
 	users  *scim.ResourceType
 	groups *scim.ResourceType // nil when the target serves no Groups
 	domain string             // Options.UserNameDomain
+	name   bool               // Options.RequiredName
+	// oneEmail is set when the canonical values of emails.type are only
+	// "work": a user then has at most one email, x.email(name).
+	oneEmail bool
 }
 
 func newTarget(t *testing.T, a adapters.Adapter, o Options, opts engine.Options) *target {
 	t.Helper()
 	e := engine.New(a, opts)
-	x := &target{t: t, a: a, e: e, users: e.ResourceType("User"), groups: e.ResourceType("Group"), domain: o.UserNameDomain}
+	x := &target{t: t, a: a, e: e, users: e.ResourceType("User"), groups: e.ResourceType("Group"),
+		domain: o.UserNameDomain, name: o.RequiredName}
 	if x.users == nil {
 		t.Fatal(`engine.ResourceType("User") = nil: every target serves Users`)
 	}
+	x.oneEmail = onlyWorkEmails(x.users)
 	return x
+}
+
+// onlyWorkEmails reports whether the canonical values of users'
+// emails.type are only "work" (RingCentral: one email, equal to userName,
+// VENDORS.md 2.6).
+func onlyWorkEmails(users *scim.ResourceType) bool {
+	emails := users.Schema.Attr("emails")
+	if emails == nil || emails.Sub("type") == nil {
+		return false
+	}
+	cv := emails.Sub("type").CanonicalValues
+	return len(cv) == 1 && strings.EqualFold(cv[0], "work")
+}
+
+// advertises reports whether the target's User type has the attribute
+// path ("title", "name.givenName", ent+":department"), as the engine
+// resolves it.
+func (x *target) advertises(path string) bool {
+	_, _, _, ok := x.users.Resolve(scim.ParsePath(path))
+	return ok
+}
+
+// need reports whether the target advertises every path in paths. When it
+// does not, it logs that what is left out for the first one missing.
+func (x *target) need(what string, paths ...string) bool {
+	x.t.Helper()
+	for _, p := range paths {
+		if !x.advertises(p) {
+			x.t.Logf("%s: left out, the target does not advertise %s", what, p)
+			return false
+		}
+	}
+	return true
+}
+
+// texts are the single-valued, writable string attributes of a User that
+// a case may write when all it needs is somewhere to put text, in the order
+// alt tries them. externalId, common to every resource (RFC 7643 §3.1),
+// comes last.
+var texts = []string{"displayName", "title", "nickName", "userType", "locale", "preferredLanguage", "timezone",
+	ent + ":department", ent + ":organization", ent + ":division", ent + ":costCenter", ent + ":employeeNumber",
+	"externalId"}
+
+// alt returns the text attribute a case writes where it would write want:
+// want itself when the target advertises it, else the first advertised
+// one of texts that is not in taken (the ones the case already uses),
+// which it logs. Each is a path for str, a filter, sortBy or a PATCH, and
+// a key for a User body: "title", or a URN-qualified extension attribute.
+func (x *target) alt(want string, taken ...string) string {
+	x.t.Helper()
+	if x.advertises(want) && !slices.Contains(taken, want) {
+		return want
+	}
+	for _, p := range texts {
+		if p != want && x.advertises(p) && !slices.Contains(taken, p) {
+			x.t.Logf("%s stands in for %s, which the target does not advertise", p, want)
+			return p
+		}
+	}
+	x.t.Fatalf("no advertised string attribute stands in for %s (the case uses %v)", want, taken)
+	return ""
+}
+
+// phoneTypes returns two canonical values of phoneNumbers.type. Cases that
+// tell the elements of a multi-valued attribute apart by type use them on
+// a target whose user has only its work email (oneEmail). ok is false
+// when the target has no phoneNumbers or fewer than two types.
+func (x *target) phoneTypes() (a, b string, ok bool) {
+	pn := x.users.Schema.Attr("phoneNumbers")
+	if pn == nil || pn.Sub("value") == nil || pn.Sub("type") == nil {
+		return "", "", false
+	}
+	cv := pn.Sub("type").CanonicalValues
+	if len(cv) < 2 {
+		return "", "", false
+	}
+	return cv[0], cv[1], true
 }
 
 // needGroups skips a case on a target without Groups: such a target does not
@@ -98,6 +181,16 @@ func (x *target) email(name string) string {
 	return x.un(name)
 }
 
+// workEmail returns the email value a case gives the user with the local
+// name: value, or, on a target whose only email is the work email
+// (oneEmail), x.email(name).
+func (x *target) workEmail(name, value string) string {
+	if x.oneEmail {
+		return x.email(name)
+	}
+	return value
+}
+
 // userFilter formats a filter whose arguments are local names: each is
 // passed through un, so format takes them with %q.
 func (x *target) userFilter(format string, names ...string) string {
@@ -116,7 +209,32 @@ func (x *target) userJSON(name, extra string) string {
 	if extra != "" {
 		s += ", " + extra
 	}
-	return s + "}"
+	return x.fill(s + "}")
+}
+
+// fill returns the User body js with what the Options require that it
+// lacks: under RequiredName, DefaultGivenName and DefaultFamilyName.
+func (x *target) fill(js string) string {
+	x.t.Helper()
+	if !x.name {
+		return js
+	}
+	r := res(x.t, js)
+	name, _ := r["name"].(map[string]any)
+	if name == nil {
+		name = map[string]any{}
+		r["name"] = name
+	}
+	for k, v := range map[string]string{"givenName": DefaultGivenName, "familyName": DefaultFamilyName} {
+		if s, _ := name[k].(string); strings.TrimSpace(s) == "" {
+			name[k] = v
+		}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		x.t.Fatalf("marshal %v: %v", r, err)
+	}
+	return string(b)
 }
 
 // groupJSON returns a Group named name with the given member ids.
@@ -243,6 +361,22 @@ func (x *target) str(r scim.Resource, path string) string {
 		return x.local(str(r, path))
 	}
 	return str(r, path)
+}
+
+// put sets the attribute at path ("title", or URN-qualified for an
+// extension) of r to v, for cases that write through the adapter itself.
+func put(r scim.Resource, path string, v any) {
+	p := scim.ParsePath(path)
+	obj := map[string]any(r)
+	if p.URN != "" && !strings.EqualFold(p.URN, scim.UserSchema) {
+		ext, _ := r[p.URN].(map[string]any)
+		if ext == nil {
+			ext = map[string]any{}
+			r[p.URN] = ext
+		}
+		obj = ext
+	}
+	obj[p.Attr] = v
 }
 
 // has reports whether r has a non-null value at path.

@@ -1,6 +1,7 @@
 package adaptertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -20,41 +21,100 @@ const ent = scim.EnterpriseUserSchema
 // name. zed has almost nothing set, so that presence and absence both show.
 // bjensen has a work email, primary, and a home email at example.org, so
 // that a value path must match both terms in one element.
+//
+// The users hold only what the target advertises. Where a user has only its
+// work email (oneEmail), each user has it, and phoneNumbers of two types
+// carry what the second emails show: bjensen has one of each type, so that
+// a value path must match both terms in one element.
 func seedUsers(x *target) map[string]scim.Resource {
 	x.t.Helper()
-	enterprise := x.users.Extension(ent) != nil
-	extBJ, extJS, extAW := "", "", ""
-	if enterprise {
-		extBJ = fmt.Sprintf(`, %q: {"employeeNumber": "701984", "department": "Tour Operations", "costCenter": "4130"}`, ent)
-		extJS = fmt.Sprintf(`, %q: {"employeeNumber": "100", "department": "Engineering"}`, ent)
-		extAW = fmt.Sprintf(`, %q: {"employeeNumber": "250"}`, ent)
+	ext := func(kv ...string) string {
+		m := map[string]string{}
+		for i := 0; i < len(kv); i += 2 {
+			if x.advertises(ent + ":" + kv[i]) {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+		if len(m) == 0 {
+			return ""
+		}
+		b, _ := json.Marshal(m)
+		return fmt.Sprintf(`, %q: %s`, ent, b)
+	}
+	dn := func(v string) string { // no filter selects by displayName
+		if !x.advertises("displayName") {
+			return ""
+		}
+		return fmt.Sprintf(`"displayName": %q, `, v)
+	}
+	tt := seedTitle(x)
+	emails := map[string]string{
+		"bjensen": fmt.Sprintf(`, "emails": [{"value": %q, "type": "work", "primary": true},
+			{"value": "babs@home.example.org", "type": "home"}]`, x.email("bjensen")),
+		"jsmith":     `, "emails": [{"value": "john@example.org", "type": "work"}]`,
+		"Alice.Wong": `, "emails": [{"value": "alice@example.com", "type": "home"}]`,
+	}
+	if x.oneEmail {
+		for _, n := range []string{"bjensen", "jsmith", "Alice.Wong", "zed"} {
+			primary := ""
+			if n == "bjensen" {
+				primary = `, "primary": true`
+			}
+			emails[n] = fmt.Sprintf(`, "emails": [{"value": %q, "type": "work"%s}]`, x.email(n), primary)
+		}
+		if a, b, ok := x.phoneTypes(); ok {
+			emails["bjensen"] += fmt.Sprintf(`, "phoneNumbers": [{"value": "+15550100", "type": %q}, {"value": "+442079460100", "type": %q}]`, a, b)
+			emails["jsmith"] += fmt.Sprintf(`, "phoneNumbers": [{"value": "+442079460101", "type": %q}]`, a)
+			emails["Alice.Wong"] += fmt.Sprintf(`, "phoneNumbers": [{"value": "+15550101", "type": %q}]`, b)
+		}
+	}
+	// zed's quoted value, in nickName or, failing that, name.familyName.
+	quoted := `"nickName": "say \"hi\""`
+	if seedQuoted(x) != "nickName" {
+		quoted = `"name": {"familyName": "say \"hi\""}`
 	}
 	return map[string]scim.Resource{
-		"bjensen": x.user("bjensen", fmt.Sprintf(`"externalId": "ext-bj", "displayName": "Babs Jensen",
-			"name": {"givenName": "Barbara", "familyName": "Jensen"}, "title": "Tour Guide", "active": true,
-			"emails": [{"value": %q, "type": "work", "primary": true},
-			           {"value": "babs@home.example.org", "type": "home"}]`, x.email("bjensen"))+extBJ),
-		"jsmith": x.user("jsmith", `"displayName": "John Smith",
-			"name": {"givenName": "John", "familyName": "Smith"}, "title": "Engineer", "active": false,
-			"emails": [{"value": "john@example.org", "type": "work"}]`+extJS),
-		"Alice.Wong": x.user("Alice.Wong", `"displayName": "Alice Wong",
-			"name": {"givenName": "Alice", "familyName": "Wong"}, "active": true,
-			"emails": [{"value": "alice@example.com", "type": "home"}]`+extAW),
-		"zed": x.user("zed", `"externalId": "EXT-Z", "nickName": "say \"hi\""`),
+		"bjensen": x.user("bjensen", `"externalId": "ext-bj", `+dn("Babs Jensen")+`
+			"name": {"givenName": "Barbara", "familyName": "Jensen"}, `+fmt.Sprintf(`%q: "Tour Guide"`, tt)+`, "active": true`+
+			emails["bjensen"]+ext("employeeNumber", "701984", "department", "Tour Operations", "costCenter", "4130")),
+		"jsmith": x.user("jsmith", dn("John Smith")+`
+			"name": {"givenName": "John", "familyName": "Smith"}, `+fmt.Sprintf(`%q: "Engineer"`, tt)+`, "active": false`+
+			emails["jsmith"]+ext("employeeNumber", "100", "department", "Engineering")),
+		"Alice.Wong": x.user("Alice.Wong", dn("Alice Wong")+`
+			"name": {"givenName": "Alice", "familyName": "Wong"}, "active": true`+
+			emails["Alice.Wong"]+ext("employeeNumber", "250")),
+		"zed": x.user("zed", `"externalId": "EXT-Z", `+quoted+emails["zed"]),
 	}
 }
 
+// seedTitle is the attribute that holds the seed's titles: title, or
+// whatever alt puts in its place other than displayName, which the seed
+// writes too.
+func seedTitle(x *target) string {
+	return x.alt("title", "displayName")
+}
+
+// seedQuoted is the attribute that holds zed's value with quotes:
+// nickName, or name.familyName.
+func seedQuoted(x *target) string {
+	if x.advertises("nickName") {
+		return "nickName"
+	}
+	return "name.familyName"
+}
+
 type filterCase struct {
-	name       string
-	filter     string
-	want       []string // userNames, or displayNames for groups
-	enterprise bool     // needs the Enterprise extension
+	name   string
+	filter string
+	want   []string // userNames, or displayNames for groups
+	needs  []string // attributes the case needs the target to advertise
 }
 
 func testFilterUsers(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	seed := seedUsers(x)
 	bj := seed["bjensen"]
+	tt := seedTitle(x)
 	// co looks for a part strictly inside one userName. With a domain, any
 	// part of a local name might recur in the domain; one ending in "@"
 	// cannot.
@@ -62,6 +122,11 @@ func testFilterUsers(t *testing.T, a adapters.Adapter, o Options) {
 	if x.domain != "" {
 		inner = "ENSEN@"
 	}
+	const (
+		empNo = ent + ":employeeNumber"
+		dept  = ent + ":department"
+		cost  = ent + ":costCenter"
+	)
 	tests := []filterCase{
 		{name: "eq", filter: x.userFilter(`userName eq %q`, "bjensen"), want: []string{"bjensen"}},
 		{name: "eq case-insensitive", filter: fmt.Sprintf(`USERNAME eq %q`, strings.ToUpper(x.un("bjensen"))), want: []string{"bjensen"}},
@@ -73,7 +138,7 @@ func testFilterUsers(t *testing.T, a adapters.Adapter, o Options) {
 		{name: "sw", filter: `userName sw "al"`, want: []string{"Alice.Wong"}},
 		// A suffix of the whole userName: "WONG", or "WONG@" and the domain.
 		{name: "ew", filter: fmt.Sprintf(`userName ew %q`, strings.ToUpper(x.un("wong"))), want: []string{"Alice.Wong"}},
-		{name: "pr", filter: `title pr`, want: []string{"bjensen", "jsmith"}},
+		{name: "pr", filter: tt + ` pr`, want: []string{"bjensen", "jsmith"}},
 		// No local name is a prefix of another, so a common domain leaves
 		// the order of the userNames as it is.
 		{name: "gt", filter: x.userFilter(`userName gt %q`, "jsmith"), want: []string{"zed"}},
@@ -84,36 +149,64 @@ func testFilterUsers(t *testing.T, a adapters.Adapter, o Options) {
 		{name: "boolean false", filter: `active eq false`, want: []string{"jsmith"}},
 		{name: "sub-attribute", filter: `name.familyName eq "smith"`, want: []string{"jsmith"}},
 		{name: "core urn", filter: scim.UserSchema + `:name.givenName sw "bar"`, want: []string{"bjensen"}},
-		{name: "multi-valued sub-attribute", filter: `emails.value ew "example.org"`, want: []string{"bjensen", "jsmith"}},
-		{name: "multi-valued without value path", filter: `emails.type eq "work" and emails.value co "example.org"`, want: []string{"bjensen", "jsmith"}},
-		{name: "value path", filter: `emails[type eq "work" and value co "example.org"]`, want: []string{"jsmith"}},
-		{name: "value path one term", filter: `emails[type eq "home"]`, want: []string{"Alice.Wong", "bjensen"}},
-		{name: "value path or", filter: `emails[value sw "alice" or value sw "john"]`, want: []string{"Alice.Wong", "jsmith"}},
-		{name: "value path and outer term", filter: `emails[type eq "home"] and active eq true`, want: []string{"Alice.Wong", "bjensen"}},
-		{name: "and", filter: `title pr and active eq true`, want: []string{"bjensen"}},
-		{name: "or", filter: `title pr or active eq true`, want: []string{"Alice.Wong", "bjensen", "jsmith"}},
+		{name: "and", filter: tt + ` pr and active eq true`, want: []string{"bjensen"}},
+		{name: "or", filter: tt + ` pr or active eq true`, want: []string{"Alice.Wong", "bjensen", "jsmith"}},
 		{name: "not", filter: `not (active eq true)`, want: []string{"jsmith", "zed"}},
-		{name: "not pr", filter: `not (title pr)`, want: []string{"Alice.Wong", "zed"}},
-		{name: "and binds tighter than or", filter: x.userFilter(`userName eq %q or title pr and active eq false`, "zed"), want: []string{"jsmith", "zed"}},
-		{name: "grouping", filter: x.userFilter(`(userName eq %q or title pr) and active eq false`, "zed"), want: []string{"jsmith"}},
+		{name: "not pr", filter: `not (` + tt + ` pr)`, want: []string{"Alice.Wong", "zed"}},
+		{name: "and binds tighter than or", filter: x.userFilter(`userName eq %q or `+tt+` pr and active eq false`, "zed"), want: []string{"jsmith", "zed"}},
+		{name: "grouping", filter: x.userFilter(`(userName eq %q or `+tt+` pr) and active eq false`, "zed"), want: []string{"jsmith"}},
 		{name: "nested grouping", filter: `not ((userName sw "b" or userName sw "j") and active eq true)`, want: []string{"Alice.Wong", "jsmith", "zed"}},
 		{name: "operators any case", filter: x.userFilter(`userName EQ %q OR userName Eq %q`, "zed", "jsmith"), want: []string{"jsmith", "zed"}},
-		{name: "escaped quote", filter: `nickName eq "SAY \"HI\""`, want: []string{"zed"}},
-		{name: "extension qualified", filter: ent + `:employeeNumber eq "701984"`, want: []string{"bjensen"}, enterprise: true},
-		{name: "extension sw", filter: ent + `:department sw "tour"`, want: []string{"bjensen"}, enterprise: true},
-		{name: "extension unqualified", filter: `employeeNumber eq "100"`, want: []string{"jsmith"}, enterprise: true},
-		{name: "extension pr", filter: ent + `:costCenter pr`, want: []string{"bjensen"}, enterprise: true},
-		{name: "extension and core", filter: ent + `:employeeNumber pr and not (active eq true)`, want: []string{"jsmith"}, enterprise: true},
+		{name: "escaped quote", filter: seedQuoted(x) + ` eq "SAY \"HI\""`, want: []string{"zed"}},
+		{name: "extension qualified", filter: empNo + ` eq "701984"`, want: []string{"bjensen"}, needs: []string{empNo}},
+		{name: "extension sw", filter: dept + ` sw "tour"`, want: []string{"bjensen"}, needs: []string{dept}},
+		{name: "extension unqualified", filter: `employeeNumber eq "100"`, want: []string{"jsmith"}, needs: []string{empNo}},
+		{name: "extension pr", filter: cost + ` pr`, want: []string{"bjensen"}, needs: []string{cost}},
+		{name: "extension and core", filter: empNo + ` pr and not (active eq true)`, want: []string{"jsmith"}, needs: []string{empNo}},
+		// The same with department, which a vendor may hold alone (RingCentral).
+		{name: "extension qualified department", filter: dept + ` eq "engineering"`, want: []string{"jsmith"}, needs: []string{dept}},
+		{name: "extension unqualified department", filter: `department eq "Tour Operations"`, want: []string{"bjensen"}, needs: []string{dept}},
+		{name: "extension pr department", filter: dept + ` pr`, want: []string{"bjensen", "jsmith"}, needs: []string{dept}},
+		{name: "extension and core department", filter: dept + ` pr and not (active eq true)`, want: []string{"jsmith"}, needs: []string{dept}},
+	}
+	if !x.oneEmail {
+		tests = append(tests, []filterCase{
+			{name: "multi-valued sub-attribute", filter: `emails.value ew "example.org"`, want: []string{"bjensen", "jsmith"}},
+			{name: "multi-valued without value path", filter: `emails.type eq "work" and emails.value co "example.org"`, want: []string{"bjensen", "jsmith"}},
+			{name: "value path", filter: `emails[type eq "work" and value co "example.org"]`, want: []string{"jsmith"}},
+			{name: "value path one term", filter: `emails[type eq "home"]`, want: []string{"Alice.Wong", "bjensen"}},
+			{name: "value path or", filter: `emails[value sw "alice" or value sw "john"]`, want: []string{"Alice.Wong", "jsmith"}},
+			{name: "value path and outer term", filter: `emails[type eq "home"] and active eq true`, want: []string{"Alice.Wong", "bjensen"}},
+		}...)
+	} else {
+		// One email each, the work email: the emails tell users apart by
+		// value only, and phoneNumbers show what needs two elements.
+		tests = append(tests, []filterCase{
+			{name: "multi-valued sub-attribute", filter: fmt.Sprintf(`emails.value ew %q`, strings.ToUpper(x.email("jsmith")[1:])), want: []string{"jsmith"}},
+			{name: "value path", filter: `emails[type eq "work" and value sw "bj"]`, want: []string{"bjensen"}},
+			{name: "value path or", filter: `emails[value sw "alice" or value sw "jsm"]`, want: []string{"Alice.Wong", "jsmith"}},
+		}...)
+		if a, b, ok := x.phoneTypes(); ok {
+			tests = append(tests, []filterCase{
+				{name: "phones sub-attribute", filter: `phoneNumbers.value sw "+44"`, want: []string{"bjensen", "jsmith"}},
+				{name: "phones without value path", filter: fmt.Sprintf(`phoneNumbers.type eq %q and phoneNumbers.value sw "+44"`, a), want: []string{"bjensen", "jsmith"}},
+				{name: "phones value path", filter: fmt.Sprintf(`phoneNumbers[type eq %q and value sw "+44"]`, a), want: []string{"jsmith"}},
+				{name: "phones value path one term", filter: fmt.Sprintf(`phoneNumbers[type eq %q]`, b), want: []string{"Alice.Wong", "bjensen"}},
+				{name: "phones value path or", filter: `phoneNumbers[value eq "+15550101" or value eq "+442079460101"]`, want: []string{"Alice.Wong", "jsmith"}},
+				{name: "phones value path and outer term", filter: fmt.Sprintf(`phoneNumbers[type eq %q] and active eq true`, b), want: []string{"Alice.Wong", "bjensen"}},
+			}...)
+		} else {
+			t.Log("filters on a multi-valued attribute whose elements differ by type: left out, the target's users have one email and no phoneNumbers of two types")
+		}
 	}
 	runFilterCases(t, x, x.users, "userName", tests)
 }
 
 func runFilterCases(t *testing.T, x *target, rt *scim.ResourceType, key string, tests []filterCase) {
 	t.Helper()
-	enterprise := x.users.Extension(ent) != nil
 	for _, tt := range tests {
-		if tt.enterprise && !enterprise {
-			continue // the seed has no extension values to select
+		if !x.need(fmt.Sprintf("filter case %q", tt.name), tt.needs...) {
+			continue // the seed has no values there to select
 		}
 		lr, err := x.e.Search(t.Context(), rt, engine.Query{Filter: tt.filter, Count: -1})
 		if err != nil {
@@ -222,8 +315,14 @@ func testFilterInvalid(t *testing.T, a adapters.Adapter, o Options) {
 func testSearchAcrossTypes(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
-	x.user("ann", `"displayName": "Alpha Ann"`)
-	x.user("bob", `"displayName": "Beta Bob"`)
+	// The checks on displayName over both types need it on Users too.
+	dn := x.need("displayName over Users and Groups", "displayName")
+	ann, bob := "", ""
+	if dn {
+		ann, bob = `"displayName": "Alpha Ann"`, `"displayName": "Beta Bob"`
+	}
+	x.user("ann", ann)
+	x.user("bob", bob)
 	x.group("Alpha Team")
 	x.group("Gamma Team")
 	search := func(q engine.Query) *scim.ListResponse {
@@ -235,8 +334,12 @@ func testSearchAcrossTypes(t *testing.T, a adapters.Adapter, o Options) {
 		return lr
 	}
 	lr := search(engine.Query{Filter: `displayName sw "alpha"`, Count: -1})
-	if got := x.names(lr.Resources, "displayName"); lr.TotalResults != 2 || !equal(got, []string{"Alpha Ann", "Alpha Team"}) {
-		t.Errorf("displayName sw alpha over all types: %d, %v; want the user and the group", lr.TotalResults, got)
+	want := []string{"Alpha Team"}
+	if dn {
+		want = []string{"Alpha Ann", "Alpha Team"}
+	}
+	if got := x.names(lr.Resources, "displayName"); lr.TotalResults != len(want) || !equal(got, want) {
+		t.Errorf("displayName sw alpha over all types: %d, %v; want %v", lr.TotalResults, got, want)
 	}
 	for _, r := range lr.Resources {
 		if rt := str(r, "meta.resourceType"); rt != "User" && rt != "Group" {
@@ -246,6 +349,9 @@ func testSearchAcrossTypes(t *testing.T, a adapters.Adapter, o Options) {
 	// A filter only one type's schema has selects from that type.
 	if lr := search(engine.Query{Filter: `userName pr`, Count: -1}); lr.TotalResults != 2 {
 		t.Errorf("userName pr over all types: totalResults %d, want 2", lr.TotalResults)
+	}
+	if !dn {
+		return
 	}
 	// One order over both types, and paging across them.
 	lr = search(engine.Query{SortBy: "displayName", SortOrder: "descending", StartIndex: 2, Count: 2})
@@ -324,6 +430,7 @@ func testPaging(t *testing.T, a adapters.Adapter, o Options) {
 // adapter's page, where an emulated filter must still count right.
 func testPagingWithFilter(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
+	tt := x.alt("title")
 	n := pagingSize(a)
 	var want []string
 	for i := range n {
@@ -332,11 +439,11 @@ func testPagingWithFilter(t *testing.T, a adapters.Adapter, o Options) {
 			title = "third"
 			want = append(want, fmt.Sprintf("user%03d", i))
 		}
-		x.user(fmt.Sprintf("user%03d", i), fmt.Sprintf(`"title": %q`, title))
+		x.user(fmt.Sprintf("user%03d", i), fmt.Sprintf(`%q: %q`, tt, title))
 	}
 	var got []string
 	for start := 1; start <= len(want)+1; start += 4 {
-		lr := x.search(x.users, engine.Query{Filter: `title eq "third"`, StartIndex: start, Count: 4})
+		lr := x.search(x.users, engine.Query{Filter: tt + ` eq "third"`, StartIndex: start, Count: 4})
 		if lr.TotalResults != len(want) {
 			t.Errorf("page at %d: totalResults %d, want %d", start, lr.TotalResults, len(want))
 		}
@@ -426,8 +533,10 @@ func testSortWithPaging(t *testing.T, a adapters.Adapter, o Options) {
 
 func testProjection(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("proj", `"displayName": "Pro J", "name": {"givenName": "Pro", "familyName": "J"},
-		"emails": [{"value": "p@example.com", "type": "work"}]`)
+	dn := x.alt("displayName")
+	mail := x.workEmail("proj", "p@example.com")
+	u := x.user("proj", fmt.Sprintf(`%q: "Pro J", "name": {"givenName": "Pro", "familyName": "J"},
+		"emails": [{"value": %q, "type": "work"}]`, dn, mail))
 	get := func(p engine.Projection) scim.Resource {
 		t.Helper()
 		r, err := x.e.Get(t.Context(), x.users, u.ID(), p)
@@ -442,13 +551,13 @@ func testProjection(t *testing.T, a adapters.Adapter, o Options) {
 		want, not []string
 	}{
 		{"attributes", engine.Projection{Attributes: []string{"userName"}},
-			[]string{"id", "userName"}, []string{"displayName", "emails", "name"}},
+			[]string{"id", "userName"}, []string{dn, "emails", "name"}},
 		{"attributes sub-attribute", engine.Projection{Attributes: []string{"name.givenName"}},
-			[]string{"id", "name.givenName"}, []string{"name.familyName", "userName", "displayName"}},
-		{"attributes any case and urn", engine.Projection{Attributes: []string{scim.UserSchema + ":DISPLAYNAME", "emails.value"}},
-			[]string{"id", "displayName"}, []string{"userName", "name"}},
+			[]string{"id", "name.givenName"}, []string{"name.familyName", "userName", dn}},
+		{"attributes any case and urn", engine.Projection{Attributes: []string{upperURN(x.users, dn), "emails.value"}},
+			[]string{"id", dn}, []string{"userName", "name"}},
 		{"excludedAttributes", engine.Projection{ExcludedAttributes: []string{"emails", "name.familyName"}},
-			[]string{"id", "userName", "displayName", "name.givenName"}, []string{"emails", "name.familyName"}},
+			[]string{"id", "userName", dn, "name.givenName"}, []string{"emails", "name.familyName"}},
 		{"excluding id keeps it", engine.Projection{ExcludedAttributes: []string{"id"}},
 			[]string{"id", "userName"}, nil},
 	} {
@@ -464,20 +573,21 @@ func testProjection(t *testing.T, a adapters.Adapter, o Options) {
 			}
 		}
 	}
-	if r := get(engine.Projection{Attributes: []string{"emails.value"}}); element(r, "emails", "p@example.com") == nil || element(r, "emails", "p@example.com")["type"] != nil {
+	if r := get(engine.Projection{Attributes: []string{"emails.value"}}); element(r, "emails", mail) == nil || element(r, "emails", mail)["type"] != nil {
 		t.Errorf("attributes=emails.value: emails = %v, want values only", r["emails"])
 	}
 	// Search projects every resource.
-	lr := x.search(x.users, engine.Query{Projection: engine.Projection{Attributes: []string{"displayName"}}, Count: -1})
+	lr := x.search(x.users, engine.Query{Projection: engine.Projection{Attributes: []string{dn}}, Count: -1})
 	for _, r := range lr.Resources {
-		if !has(r, "id") || !has(r, "displayName") || has(r, "userName") {
-			t.Errorf("Search attributes=displayName: %v", r)
+		if !has(r, "id") || !has(r, dn) || has(r, "userName") {
+			t.Errorf("Search attributes=%s: %v", dn, r)
 		}
 	}
 	// Create, Replace and Patch project what they return too.
-	r, err := x.e.Create(t.Context(), x.users, res(t, x.userJSON("proj2", `"title": "T"`)), engine.Projection{ExcludedAttributes: []string{"title"}})
-	if err != nil || has(r, "title") || !has(r, "id") {
-		t.Errorf("Create excludedAttributes=title: %v, %v", r, err)
+	tt := x.alt("title", dn)
+	r, err := x.e.Create(t.Context(), x.users, res(t, x.userJSON("proj2", fmt.Sprintf(`%q: "T"`, tt))), engine.Projection{ExcludedAttributes: []string{tt}})
+	if err != nil || has(r, tt) || !has(r, "id") {
+		t.Errorf("Create excludedAttributes=%s: %v, %v", tt, r, err)
 	}
 	if x.groups != nil {
 		g := x.group("G", u.ID())
@@ -488,10 +598,10 @@ func testProjection(t *testing.T, a adapters.Adapter, o Options) {
 	}
 }
 
-func testProjectionReturned(t *testing.T, a adapters.Adapter, o Options) {
-	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("secret", `"password": "t1meMa$heen", "displayName": "S"`)
-	// RFC 7643 §4.1.1: password is returned "never", even when asked for.
+// checkPasswordNeverReturned checks RFC 7643 §4.1.1: password is returned
+// "never", even when asked for. u was created with a password.
+func checkPasswordNeverReturned(x *target, u scim.Resource) {
+	t := x.t
 	for _, p := range []engine.Projection{{}, {Attributes: []string{"password"}}, {Attributes: []string{"password", "userName"}}} {
 		r, err := x.e.Get(t.Context(), x.users, u.ID(), p)
 		if err != nil {
@@ -510,9 +620,38 @@ func testProjectionReturned(t *testing.T, a adapters.Adapter, o Options) {
 			t.Errorf("Search returned the password")
 		}
 	}
+}
+
+// upperURN returns the path p, URN-qualified and in upper case
+// ("urn:...:User:DISPLAYNAME"), to show that attribute names match without
+// case; a common attribute (externalId) has no URN to add.
+func upperURN(rt *scim.ResourceType, p string) string {
+	canon, _, _, ok := rt.Resolve(scim.ParsePath(p))
+	if !ok {
+		return p
+	}
+	u := strings.ToUpper(scim.Path{Attr: canon.Attr, Sub: canon.Sub}.String())
+	if canon.URN == "" {
+		return u
+	}
+	return canon.URN + ":" + u
+}
+
+func testProjectionReturned(t *testing.T, a adapters.Adapter, o Options) {
+	x := newTarget(t, a, o, engine.Options{})
+	dn := x.alt("displayName")
+	pw := x.need(`password, returned "never"`, "password")
+	extra := fmt.Sprintf(`%q: "S"`, dn)
+	if pw {
+		extra += `, "password": "t1meMa$heen"`
+	}
+	u := x.user("secret", extra)
+	if pw {
+		checkPasswordNeverReturned(x, u)
+	}
 	// "always" attributes stay whatever is asked (RFC 7644 §3.9).
-	r, err := x.e.Get(t.Context(), x.users, u.ID(), engine.Projection{Attributes: []string{"displayName"}})
-	if err != nil || !has(r, "id") {
-		t.Errorf("attributes=displayName: id missing: %v, %v", r, err)
+	r, err := x.e.Get(t.Context(), x.users, u.ID(), engine.Projection{Attributes: []string{dn}})
+	if err != nil || !has(r, "id") || !has(r, dn) {
+		t.Errorf("attributes=%s: id or %s missing: %v, %v", dn, dn, r, err)
 	}
 }
