@@ -13,6 +13,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/adapters/adaptertest"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/memory"
 	"github.com/scim-gateway/scim-gateway/internal/cache"
+	"github.com/scim-gateway/scim-gateway/internal/cache/redistest"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 )
@@ -39,13 +40,14 @@ func (c *counting) List(ctx context.Context, rt *scim.ResourceType, q adapters.Q
 	return c.Adapter.List(ctx, rt, q)
 }
 
-// stores runs f once per kind of store: in process, and Redis (a real
-// redis-server) when the file that adds it is built.
+// storeKinds are the stores the decorator's tests run over: in process,
+// and Redis (a real redis-server, one per test).
 var storeKinds = []struct {
 	name string
 	open func(t *testing.T) cache.Store
 }{
 	{"memory", func(t *testing.T) cache.Store { return cache.NewMemory(0, nil) }},
+	{"redis", func(t *testing.T) cache.Store { return openRedis(t, redistest.Start(t).Addr) }},
 }
 
 func forStores(t *testing.T, f func(t *testing.T, s cache.Store)) {
