@@ -30,6 +30,36 @@ need_go() {
 	fi
 }
 
+# need_redis installs redis-server, which the cache tests run (a real one
+# per test, on a loopback port), from Debian's packages when it is absent.
+need_redis() {
+	if command -v redis-server >/dev/null 2>&1; then
+		return
+	fi
+	step "installing redis-server (Debian package) for the cache tests"
+	if ! command -v apt-get >/dev/null 2>&1; then
+		echo "redis-server not found and no apt-get to install it: install redis-server 6 or newer" >&2
+		exit 1
+	fi
+	local sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		if ! command -v sudo >/dev/null 2>&1; then
+			echo "redis-server not found; installing it needs root or sudo: apt-get install redis-server" >&2
+			exit 1
+		fi
+		sudo=(sudo)
+	fi
+	if ! "${sudo[@]}" apt-get update -qq ||
+		! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null; then
+		echo "could not install redis-server with apt-get" >&2
+		exit 1
+	fi
+	if ! command -v redis-server >/dev/null 2>&1; then
+		echo "redis-server still not found after installing the package" >&2
+		exit 1
+	fi
+}
+
 run_fmt() {
 	step "gofmt -l"
 	local files unformatted
@@ -60,6 +90,7 @@ run_staticcheck() {
 }
 
 run_test() {
+	need_redis
 	step "go test -race ./..."
 	go test -race ./...
 }
