@@ -1,9 +1,11 @@
 package adaptertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
@@ -11,40 +13,112 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
+// multiForm is what PatchUserForms does to a multi-valued attribute: the
+// elements the user starts with, and for each step the operation's value
+// and the values expected after it.
+type multiForm struct {
+	attr      string // "emails" or "phoneNumbers"
+	create    string // JSON array
+	add       string // JSON array
+	addWant   []string
+	replace   string // value path of a value sub-attribute
+	replaced  string // its new value
+	replWant  []string
+	remove    string // value path that matches two types
+	rmWant    []string
+	noPath    string // JSON array added without a path
+	noPathWnt []string
+	keep      []string // values the target holds on its own: left by remove
+}
+
+// userForms returns the multiForm for the target: emails of the types
+// work, home and other, or, where a user has only its work email,
+// phoneNumbers of two types; ok is false when there is neither.
+func userForms(x *target) (f multiForm, ok bool) {
+	if !x.oneEmail {
+		f = multiForm{attr: "emails",
+			create:   `[{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}]`,
+			add:      `[{"value": "other@example.com", "type": "other"}]`,
+			addWant:  []string{"home@example.com", "other@example.com", "work@example.com"},
+			replace:  `emails[value eq "work@example.com"].value`, replaced: "new-work@example.com",
+			replWant: []string{"home@example.com", "new-work@example.com", "other@example.com"},
+			remove:   `emails[type eq "home" or type eq "other"]`, rmWant: []string{"new-work@example.com"},
+			noPath: `[{"value": "x@example.com"}]`, noPathWnt: []string{"new-work@example.com", "x@example.com"},
+		}
+		// With email userNames, the primary work email is the userName,
+		// and a vendor adds it when it is missing (Webex): the user has it
+		// from the start, and the value paths pick emails by value, not by
+		// type, so that they leave it alone.
+		if x.domain != "" {
+			own := x.email("patchy")
+			f.create = strings.TrimSuffix(f.create, "]") + fmt.Sprintf(`, {"value": %q, "type": "work", "primary": true}]`, own)
+			f.keep = []string{own}
+		}
+		return f, true
+	}
+	a, b, ok := x.phoneTypes()
+	if !ok {
+		return multiForm{}, false
+	}
+	// One number of each type at any time: a vendor may hold no more
+	// (RingCentral).
+	return multiForm{attr: "phoneNumbers",
+		create:   fmt.Sprintf(`[{"value": "+15550100", "type": %q}]`, a),
+		add:      fmt.Sprintf(`[{"value": "+15550101", "type": %q}]`, b),
+		addWant:  []string{"+15550100", "+15550101"},
+		replace:  `phoneNumbers[value eq "+15550100"].value`, replaced: "+15550102",
+		replWant: []string{"+15550101", "+15550102"},
+		remove:   fmt.Sprintf(`phoneNumbers[type eq %q or value eq "+15559999"]`, b), rmWant: []string{"+15550102"},
+		noPath: fmt.Sprintf(`[{"value": "+15550103", "type": %q}]`, b), noPathWnt: []string{"+15550102", "+15550103"},
+	}, true
+}
+
 func testPatchUserForms(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	// With email userNames, the primary work email is the userName, and a
-	// vendor adds it when it is missing (Webex): the user has it from the
-	// start, and the value paths below pick emails by value, not by type,
-	// so that they leave it alone.
-	own := ""
-	if x.domain != "" {
-		own = fmt.Sprintf(`, {"value": %q, "type": "work", "primary": true}`, x.email("patchy"))
+	// The text attributes the steps write: displayName, title and nickName,
+	// or what stands in for them.
+	dn := x.alt("displayName")
+	ti := x.alt("title", dn)
+	nn := x.alt("nickName", dn, ti)
+	f, multi := userForms(x)
+	extra := fmt.Sprintf(`%q: "Old", %q: "Clerk", "active": true, "name": {"givenName": "Pat", "familyName": "Chee"}`, dn, ti)
+	if multi {
+		extra += fmt.Sprintf(`, %q: %s`, f.attr, f.create)
+	} else {
+		t.Log("PATCH of a multi-valued attribute: left out, the target's users have one email and no phoneNumbers of two types")
 	}
-	u := x.user("patchy", `"displayName": "Old", "title": "Clerk", "active": true,
-		"name": {"givenName": "Pat", "familyName": "Chee"},
-		"emails": [{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}`+own+`]`)
-	emails := func(vals ...string) string {
-		if own != "" {
-			vals = append(vals, x.email("patchy"))
+	u := x.user("patchy", extra)
+	if multi && f.attr != "emails" {
+		// What the target added on its own (RingCentral's extension
+		// number) stays through the steps.
+		sent := values(res(t, fmt.Sprintf(`{"v": %s}`, f.create)), "v", "value")
+		for _, v := range values(u, f.attr, "value") {
+			if !slices.Contains(sent, v) {
+				f.keep = append(f.keep, v)
+			}
 		}
+	}
+	list := func(vals ...string) string {
+		vals = append(slices.Clone(vals), f.keep...)
 		slices.Sort(vals)
 		return fmt.Sprint(vals)
 	}
-	steps := []struct {
+	got := func(r scim.Resource) string { return fmt.Sprint(values(r, f.attr, "value")) }
+	type step struct {
 		name  string
 		ops   string
 		check func(r scim.Resource) string // "" when right, else what is wrong
-	}{
-		{"add simple", `[{"op": "add", "path": "nickName", "value": "Patty"}]`, func(r scim.Resource) string {
-			return want(str(r, "nickName"), "Patty")
+	}
+	steps := []step{
+		{"add simple", fmt.Sprintf(`[{"op": "add", "path": %q, "value": "Patty"}]`, nn), func(r scim.Resource) string {
+			return want(str(r, nn), "Patty")
 		}},
-		{"replace simple", `[{"op": "replace", "path": "displayName", "value": "New"}]`, func(r scim.Resource) string {
-			return want(str(r, "displayName"), "New")
+		{"replace simple", fmt.Sprintf(`[{"op": "replace", "path": %q, "value": "New"}]`, dn), func(r scim.Resource) string {
+			return want(str(r, dn), "New")
 		}},
-		{"remove simple", `[{"op": "remove", "path": "title"}]`, func(r scim.Resource) string {
-			if has(r, "title") {
-				return "title still present"
+		{"remove simple", fmt.Sprintf(`[{"op": "remove", "path": %q}]`, ti), func(r scim.Resource) string {
+			if has(r, ti) {
+				return ti + " still present"
 			}
 			return ""
 		}},
@@ -57,35 +131,50 @@ func testPatchUserForms(t *testing.T, a adapters.Adapter, o Options) {
 		{"replace sub-attribute", `[{"op": "replace", "path": "name.givenName", "value": "Patricia"}]`, func(r scim.Resource) string {
 			return want(str(r, "name.givenName")+"/"+str(r, "name.familyName"), "Patricia/Chee")
 		}},
-		// RFC 7644 §3.5.2.1: add to a multi-valued attribute appends.
-		{"add multi-valued", `[{"op": "add", "path": "emails", "value": [{"value": "other@example.com", "type": "other"}]}]`, func(r scim.Resource) string {
-			return want(fmt.Sprint(values(r, "emails", "value")), emails("home@example.com", "other@example.com", "work@example.com"))
-		}},
-		{"replace value path sub-attribute", `[{"op": "replace", "path": "emails[value eq \"work@example.com\"].value", "value": "new-work@example.com"}]`, func(r scim.Resource) string {
-			return want(fmt.Sprint(values(r, "emails", "value")), emails("home@example.com", "new-work@example.com", "other@example.com"))
-		}},
-		{"remove value path", `[{"op": "remove", "path": "emails[type eq \"home\" or type eq \"other\"]"}]`, func(r scim.Resource) string {
-			return want(fmt.Sprint(values(r, "emails", "value")), emails("new-work@example.com"))
-		}},
+	}
+	if multi {
+		steps = append(steps, []step{
+			// RFC 7644 §3.5.2.1: add to a multi-valued attribute appends.
+			{"add multi-valued", fmt.Sprintf(`[{"op": "add", "path": %q, "value": %s}]`, f.attr, f.add), func(r scim.Resource) string {
+				return want(got(r), list(f.addWant...))
+			}},
+			{"replace value path sub-attribute", fmt.Sprintf(`[{"op": "replace", "path": %q, "value": %q}]`, f.replace, f.replaced), func(r scim.Resource) string {
+				return want(got(r), list(f.replWant...))
+			}},
+			{"remove value path", fmt.Sprintf(`[{"op": "remove", "path": %q}]`, f.remove), func(r scim.Resource) string {
+				return want(got(r), list(f.rmWant...))
+			}},
+		}...)
+	}
+	noPath := fmt.Sprintf(`{%q: "Boss"}`, ti)
+	if multi {
+		noPath = fmt.Sprintf(`{%q: "Boss", %q: %s}`, ti, f.attr, f.noPath)
+	}
+	steps = append(steps, []step{
 		// RFC 7644 §3.5.2.3: without a path, the value's attributes are
 		// replaced; sub-attributes not given are left unchanged.
-		{"replace without path", `[{"op": "replace", "value": {"displayName": "No Path", "name": {"familyName": "Path"}}}]`, func(r scim.Resource) string {
-			return want(str(r, "displayName")+"/"+str(r, "name.givenName")+"/"+str(r, "name.familyName"), "No Path/Patricia/Path")
+		{"replace without path", fmt.Sprintf(`[{"op": "replace", "value": {%q: "No Path", "name": {"familyName": "Path"}}}]`, dn), func(r scim.Resource) string {
+			return want(str(r, dn)+"/"+str(r, "name.givenName")+"/"+str(r, "name.familyName"), "No Path/Patricia/Path")
 		}},
-		{"add without path", `[{"op": "add", "value": {"title": "Boss", "emails": [{"value": "x@example.com"}]}}]`, func(r scim.Resource) string {
-			return want(str(r, "title")+fmt.Sprint(values(r, "emails", "value")), "Boss"+emails("new-work@example.com", "x@example.com"))
+		{"add without path", `[{"op": "add", "value": ` + noPath + `}]`, func(r scim.Resource) string {
+			if !multi {
+				return want(str(r, ti), "Boss")
+			}
+			return want(str(r, ti)+got(r), "Boss"+list(f.noPathWnt...))
 		}},
-		{"several ops, op in any case", `[{"op": "Replace", "path": "title", "value": "Chief"}, {"op": "REMOVE", "path": "nickName"}]`, func(r scim.Resource) string {
-			return want(fmt.Sprintf("%s %v", str(r, "title"), has(r, "nickName")), "Chief false")
+		{"several ops, op in any case", fmt.Sprintf(`[{"op": "Replace", "path": %q, "value": "Chief"}, {"op": "REMOVE", "path": %q}]`, ti, nn), func(r scim.Resource) string {
+			return want(fmt.Sprintf("%s %v", str(r, ti), has(r, nn)), "Chief false")
 		}},
-		{"remove multi-valued", `[{"op": "remove", "path": "emails"}]`, func(r scim.Resource) string {
-			// A vendor whose userName is the primary work email may put
-			// that one back; nothing else may stay.
-			if has(r, "emails") && (own == "" || fmt.Sprint(values(r, "emails", "value")) != emails()) {
-				return fmt.Sprintf("emails still present: %v", values(r, "emails", "value"))
+	}...)
+	if multi {
+		steps = append(steps, step{"remove multi-valued", fmt.Sprintf(`[{"op": "remove", "path": %q}]`, f.attr), func(r scim.Resource) string {
+			// A vendor may put back what it holds on its own (the primary
+			// work email that is the userName); nothing else may stay.
+			if has(r, f.attr) && got(r) != list() {
+				return fmt.Sprintf("%s still present: %v", f.attr, got(r))
 			}
 			return ""
-		}},
+		}})
 	}
 	for _, st := range steps {
 		r, err := x.patch(x.users, u.ID(), st.ops, "")
@@ -111,18 +200,39 @@ func want(got, want string) string {
 func testPatchExtension(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	x.needEnterprise()
-	boss := x.user("boss", `"displayName": "The Boss"`)
-	u := x.user("emp", fmt.Sprintf(`%q: {"employeeNumber": "1", "costCenter": "CC"}`, ent))
+	// Each step needs its attribute: a vendor may hold only some of the
+	// extension (RingCentral: department alone).
+	start := map[string]string{}
+	for k, v := range map[string]string{"employeeNumber": "1", "costCenter": "CC"} {
+		if x.advertises(ent + ":" + k) {
+			start[k] = v
+		}
+	}
+	extra := ""
+	if len(start) > 0 {
+		b, _ := json.Marshal(start)
+		extra = fmt.Sprintf(`%q: %s`, ent, b)
+	}
+	u := x.user("emp", extra)
+	bossID := ""
+	if x.advertises(ent + ":manager.value") {
+		bossID = x.user("boss", "").ID()
+	}
 	for _, st := range []struct {
 		ops        string
 		path, want string
 	}{
 		{fmt.Sprintf(`[{"op": "replace", "path": "%s:employeeNumber", "value": "42"}]`, ent), ent + ":employeeNumber", "42"},
-		{fmt.Sprintf(`[{"op": "add", "path": "%s:manager.value", "value": %q}]`, ent, boss.ID()), ent + ":manager.value", boss.ID()},
+		{fmt.Sprintf(`[{"op": "add", "path": "%s:manager.value", "value": %q}]`, ent, bossID), ent + ":manager.value", bossID},
+		{fmt.Sprintf(`[{"op": "replace", "path": "%s:department", "value": "Ops"}]`, ent), ent + ":department", "Ops"},
+		{fmt.Sprintf(`[{"op": "replace", "value": {"%s:department": "Support"}}]`, ent), ent + ":department", "Support"},
 		{fmt.Sprintf(`[{"op": "add", "value": {%q: {"department": "Sales"}}}]`, ent), ent + ":department", "Sales"},
 		{fmt.Sprintf(`[{"op": "replace", "value": {"%s:division": "North"}}]`, ent), ent + ":division", "North"},
 		{fmt.Sprintf(`[{"op": "remove", "path": "%s:costCenter"}]`, ent), ent + ":costCenter", ""},
 	} {
+		if !x.need("Patch of "+st.path, st.path) {
+			continue
+		}
 		if _, err := x.patch(x.users, u.ID(), st.ops, ""); err != nil {
 			t.Fatalf("Patch %s: %v", st.ops, err)
 		}
@@ -132,12 +242,23 @@ func testPatchExtension(t *testing.T, a adapters.Adapter, o Options) {
 	}
 	// Earlier values survive the path-less add (it merges, RFC 7644 §3.5.2.1).
 	got := x.get(x.users, u.ID())
-	if str(got, ent+":employeeNumber") != "42" {
+	if x.need("values kept by a path-less add", ent+":employeeNumber", ent+":department") && str(got, ent+":employeeNumber") != "42" {
 		t.Errorf("employeeNumber = %q after later patches, want 42", str(got, ent+":employeeNumber"))
+	}
+	if !x.need("filter on the patched extension attribute", ent+":department") {
+		return
 	}
 	lr := x.search(x.users, engine.Query{Filter: ent + `:department eq "sales"`, Count: -1})
 	if len(lr.Resources) != 1 || lr.Resources[0].ID() != u.ID() {
 		t.Errorf("filter on the patched extension attribute: %v", x.names(lr.Resources, "userName"))
+	}
+	// Removing the extension attribute removes it from the filter's reach.
+	x.mustPatch(x.users, u.ID(), fmt.Sprintf(`[{"op": "remove", "path": "%s:department"}]`, ent))
+	if got := x.get(x.users, u.ID()); has(got, ent+":department") {
+		t.Errorf("after removing department: %v", got[ent])
+	}
+	if lr := x.search(x.users, engine.Query{Filter: ent + `:department pr`, Count: -1}); lr.TotalResults != 0 {
+		t.Errorf("department pr after its removal: %v", x.names(lr.Resources, "userName"))
 	}
 }
 
@@ -190,7 +311,7 @@ func testPatchGroupMembers(t *testing.T, a adapters.Adapter, o Options) {
 
 func testPatchErrors(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("err", `"emails": [{"value": "w@example.com", "type": "work"}]`)
+	u := x.user("err", fmt.Sprintf(`"emails": [{"value": %q, "type": "work"}]`, x.workEmail("err", "w@example.com")))
 	for _, tt := range []struct {
 		name string
 		ops  string
@@ -217,16 +338,18 @@ func testPatchErrors(t *testing.T, a adapters.Adapter, o Options) {
 
 func testPatchAtomic(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("atom", `"displayName": "Before", "emails": [{"value": "w@example.com", "type": "work"}]`)
-	_, err := x.patch(x.users, u.ID(), `[
-		{"op": "replace", "path": "displayName", "value": "After"},
-		{"op": "add", "path": "nickName", "value": "N"},
-		{"op": "replace", "path": "emails[type eq \"fax\"].value", "value": "x"}]`, "")
+	dn := x.alt("displayName")
+	nn := x.alt("nickName", dn)
+	u := x.user("atom", fmt.Sprintf(`%q: "Before", "emails": [{"value": %q, "type": "work"}]`, dn, x.workEmail("atom", "w@example.com")))
+	_, err := x.patch(x.users, u.ID(), fmt.Sprintf(`[
+		{"op": "replace", "path": %q, "value": "After"},
+		{"op": "add", "path": %q, "value": "N"},
+		{"op": "replace", "path": "emails[type eq \"fax\"].value", "value": "x"}]`, dn, nn), "")
 	wantError(t, "Patch with a failing last op", err, http.StatusBadRequest, scim.NoTarget)
 	got := x.get(x.users, u.ID())
-	if str(got, "displayName") != "Before" || has(got, "nickName") || got.Version() != u.Version() {
-		t.Errorf("after a failed Patch: displayName %q nickName %v version %s; want Before, none, %s",
-			str(got, "displayName"), got["nickName"], got.Version(), u.Version())
+	if str(got, dn) != "Before" || has(got, nn) || got.Version() != u.Version() {
+		t.Errorf("after a failed Patch: %s %q %s %q version %s; want Before, none, %s",
+			dn, str(got, dn), nn, str(got, nn), got.Version(), u.Version())
 	}
 	if x.groups == nil {
 		return
@@ -246,7 +369,7 @@ func testPatchAtomic(t *testing.T, a adapters.Adapter, o Options) {
 
 func testPatchMissing(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	_, err := x.patch(x.users, "does-not-exist", `[{"op": "replace", "path": "displayName", "value": "x"}]`, "")
+	_, err := x.patch(x.users, "does-not-exist", fmt.Sprintf(`[{"op": "replace", "path": %q, "value": "x"}]`, x.alt("displayName")), "")
 	wantError(t, "Patch missing", err, http.StatusNotFound, "")
 }
 
@@ -263,9 +386,10 @@ func testPatchUserNameConflict(t *testing.T, a adapters.Adapter, o Options) {
 
 func testVersionChanges(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("versioned", `"displayName": "v1"`)
+	dn := x.alt("displayName")
+	u := x.user("versioned", fmt.Sprintf(`%q: "v1"`, dn))
 	seen := map[string]bool{u.Version(): true}
-	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("versioned", `"displayName": "v2"`)), "", engine.Projection{})
+	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("versioned", fmt.Sprintf(`%q: "v2"`, dn))), "", engine.Projection{})
 	if err != nil {
 		t.Fatalf("Replace: %v", err)
 	}
@@ -276,7 +400,7 @@ func testVersionChanges(t *testing.T, a adapters.Adapter, o Options) {
 	if got := x.get(x.users, u.ID()).Version(); got != r.Version() {
 		t.Errorf("Get after Replace: version %s, want %s", got, r.Version())
 	}
-	p := x.mustPatch(x.users, u.ID(), `[{"op": "replace", "path": "displayName", "value": "v3"}]`)
+	p := x.mustPatch(x.users, u.ID(), fmt.Sprintf(`[{"op": "replace", "path": %q, "value": "v3"}]`, dn))
 	if seen[p.Version()] {
 		t.Errorf("Patch kept version %s", p.Version())
 	}
@@ -294,31 +418,33 @@ func testVersionChanges(t *testing.T, a adapters.Adapter, o Options) {
 
 func testIfMatchMismatch(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("etag", `"displayName": "one"`)
+	dn := x.alt("displayName")
+	u := x.user("etag", fmt.Sprintf(`%q: "one"`, dn))
 	stale := u.Version()
-	cur := x.mustPatch(x.users, u.ID(), `[{"op": "replace", "path": "displayName", "value": "two"}]`).Version()
+	cur := x.mustPatch(x.users, u.ID(), fmt.Sprintf(`[{"op": "replace", "path": %q, "value": "two"}]`, dn)).Version()
 	for _, tag := range []string{stale, `W/"no-such-version"`} {
-		_, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("etag", `"displayName": "three"`)), tag, engine.Projection{})
+		_, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("etag", fmt.Sprintf(`%q: "three"`, dn))), tag, engine.Projection{})
 		wantError(t, "Replace If-Match "+tag, err, http.StatusPreconditionFailed, "")
-		_, err = x.patch(x.users, u.ID(), `[{"op": "replace", "path": "displayName", "value": "three"}]`, tag)
+		_, err = x.patch(x.users, u.ID(), fmt.Sprintf(`[{"op": "replace", "path": %q, "value": "three"}]`, dn), tag)
 		wantError(t, "Patch If-Match "+tag, err, http.StatusPreconditionFailed, "")
 		err = x.e.Delete(t.Context(), x.users, u.ID(), tag)
 		wantError(t, "Delete If-Match "+tag, err, http.StatusPreconditionFailed, "")
 	}
 	got := x.get(x.users, u.ID())
-	if str(got, "displayName") != "two" || got.Version() != cur {
-		t.Errorf("after refused writes: displayName %q version %s, want two %s", str(got, "displayName"), got.Version(), cur)
+	if str(got, dn) != "two" || got.Version() != cur {
+		t.Errorf("after refused writes: %s %q version %s, want two %s", dn, str(got, dn), got.Version(), cur)
 	}
 }
 
 func testIfMatchCurrent(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
-	u := x.user("etag", `"displayName": "one"`)
-	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("etag", `"displayName": "two"`)), u.Version(), engine.Projection{})
+	dn := x.alt("displayName")
+	u := x.user("etag", fmt.Sprintf(`%q: "one"`, dn))
+	r, err := x.e.Replace(t.Context(), x.users, u.ID(), res(t, x.userJSON("etag", fmt.Sprintf(`%q: "two"`, dn))), u.Version(), engine.Projection{})
 	if err != nil {
 		t.Fatalf("Replace with the current version: %v", err)
 	}
-	p, err := x.patch(x.users, u.ID(), `[{"op": "replace", "path": "displayName", "value": "three"}]`, r.Version())
+	p, err := x.patch(x.users, u.ID(), fmt.Sprintf(`[{"op": "replace", "path": %q, "value": "three"}]`, dn), r.Version())
 	if err != nil {
 		t.Fatalf("Patch with the current version: %v", err)
 	}
