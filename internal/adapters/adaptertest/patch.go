@@ -37,10 +37,10 @@ type multiForm struct {
 func userForms(x *target) (f multiForm, ok bool) {
 	if !x.oneEmail {
 		f = multiForm{attr: "emails",
-			create:   `[{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}]`,
-			add:      `[{"value": "other@example.com", "type": "other"}]`,
-			addWant:  []string{"home@example.com", "other@example.com", "work@example.com"},
-			replace:  `emails[value eq "work@example.com"].value`, replaced: "new-work@example.com",
+			create:  `[{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}]`,
+			add:     `[{"value": "other@example.com", "type": "other"}]`,
+			addWant: []string{"home@example.com", "other@example.com", "work@example.com"},
+			replace: `emails[value eq "work@example.com"].value`, replaced: "new-work@example.com",
 			replWant: []string{"home@example.com", "new-work@example.com", "other@example.com"},
 			remove:   `emails[type eq "home" or type eq "other"]`, rmWant: []string{"new-work@example.com"},
 			noPath: `[{"value": "x@example.com"}]`, noPathWnt: []string{"new-work@example.com", "x@example.com"},
@@ -63,10 +63,10 @@ func userForms(x *target) (f multiForm, ok bool) {
 	// One number of each type at any time: a vendor may hold no more
 	// (RingCentral).
 	return multiForm{attr: "phoneNumbers",
-		create:   fmt.Sprintf(`[{"value": "+15550100", "type": %q}]`, a),
-		add:      fmt.Sprintf(`[{"value": "+15550101", "type": %q}]`, b),
-		addWant:  []string{"+15550100", "+15550101"},
-		replace:  `phoneNumbers[value eq "+15550100"].value`, replaced: "+15550102",
+		create:  fmt.Sprintf(`[{"value": "+15550100", "type": %q}]`, a),
+		add:     fmt.Sprintf(`[{"value": "+15550101", "type": %q}]`, b),
+		addWant: []string{"+15550100", "+15550101"},
+		replace: `phoneNumbers[value eq "+15550100"].value`, replaced: "+15550102",
 		replWant: []string{"+15550101", "+15550102"},
 		remove:   fmt.Sprintf(`phoneNumbers[type eq %q or value eq "+15559999"]`, b), rmWant: []string{"+15550102"},
 		noPath: fmt.Sprintf(`[{"value": "+15550103", "type": %q}]`, b), noPathWnt: []string{"+15550102", "+15550103"},
