@@ -17,18 +17,18 @@ import (
 // elements the user starts with, and for each step the operation's value
 // and the values expected after it.
 type multiForm struct {
-	attr      string // "emails" or "phoneNumbers"
-	create    string // JSON array
-	add       string // JSON array
-	addWant   []string
-	replace   string // value path of a value sub-attribute
-	replaced  string // its new value
-	replWant  []string
-	remove    string // value path that matches two types
-	rmWant    []string
-	noPath    string // JSON array added without a path
-	noPathWnt []string
-	keep      []string // values the target holds on its own: left by remove
+	attr       string // "emails" or "phoneNumbers"
+	create     string // JSON array
+	add        string // JSON array
+	addWant    []string
+	replace    string // value path of a value sub-attribute
+	replaced   string // its new value
+	replWant   []string
+	remove     string // value path that matches two types
+	rmWant     []string
+	noPath     string // JSON array added without a path
+	noPathWant []string
+	keep       []string // values the target holds on its own: left by remove
 }
 
 // userForms returns the multiForm for the target: emails of the types
@@ -36,14 +36,18 @@ type multiForm struct {
 // phoneNumbers of two types; ok is false when there is neither.
 func userForms(x *target) (f multiForm, ok bool) {
 	if !x.oneEmail {
-		f = multiForm{attr: "emails",
-			create:  `[{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}]`,
-			add:     `[{"value": "other@example.com", "type": "other"}]`,
-			addWant: []string{"home@example.com", "other@example.com", "work@example.com"},
-			replace: `emails[value eq "work@example.com"].value`, replaced: "new-work@example.com",
-			replWant: []string{"home@example.com", "new-work@example.com", "other@example.com"},
-			remove:   `emails[type eq "home" or type eq "other"]`, rmWant: []string{"new-work@example.com"},
-			noPath: `[{"value": "x@example.com"}]`, noPathWnt: []string{"new-work@example.com", "x@example.com"},
+		f = multiForm{
+			attr:       "emails",
+			create:     `[{"value": "work@example.com", "type": "work"}, {"value": "home@example.com", "type": "home"}]`,
+			add:        `[{"value": "other@example.com", "type": "other"}]`,
+			addWant:    []string{"home@example.com", "other@example.com", "work@example.com"},
+			replace:    `emails[value eq "work@example.com"].value`,
+			replaced:   "new-work@example.com",
+			replWant:   []string{"home@example.com", "new-work@example.com", "other@example.com"},
+			remove:     `emails[type eq "home" or type eq "other"]`,
+			rmWant:     []string{"new-work@example.com"},
+			noPath:     `[{"value": "x@example.com"}]`,
+			noPathWant: []string{"new-work@example.com", "x@example.com"},
 		}
 		// With email userNames, the primary work email is the userName,
 		// and a vendor adds it when it is missing (Webex): the user has it
@@ -62,14 +66,18 @@ func userForms(x *target) (f multiForm, ok bool) {
 	}
 	// One number of each type at any time: a vendor may hold no more
 	// (RingCentral).
-	return multiForm{attr: "phoneNumbers",
-		create:  fmt.Sprintf(`[{"value": "+15550100", "type": %q}]`, a),
-		add:     fmt.Sprintf(`[{"value": "+15550101", "type": %q}]`, b),
-		addWant: []string{"+15550100", "+15550101"},
-		replace: `phoneNumbers[value eq "+15550100"].value`, replaced: "+15550102",
-		replWant: []string{"+15550101", "+15550102"},
-		remove:   fmt.Sprintf(`phoneNumbers[type eq %q or value eq "+15559999"]`, b), rmWant: []string{"+15550102"},
-		noPath: fmt.Sprintf(`[{"value": "+15550103", "type": %q}]`, b), noPathWnt: []string{"+15550102", "+15550103"},
+	return multiForm{
+		attr:       "phoneNumbers",
+		create:     fmt.Sprintf(`[{"value": "+15550100", "type": %q}]`, a),
+		add:        fmt.Sprintf(`[{"value": "+15550101", "type": %q}]`, b),
+		addWant:    []string{"+15550100", "+15550101"},
+		replace:    `phoneNumbers[value eq "+15550100"].value`,
+		replaced:   "+15550102",
+		replWant:   []string{"+15550101", "+15550102"},
+		remove:     fmt.Sprintf(`phoneNumbers[type eq %q or value eq "+15559999"]`, b),
+		rmWant:     []string{"+15550102"},
+		noPath:     fmt.Sprintf(`[{"value": "+15550103", "type": %q}]`, b),
+		noPathWant: []string{"+15550102", "+15550103"},
 	}, true
 }
 
@@ -160,7 +168,7 @@ func testPatchUserForms(t *testing.T, a adapters.Adapter, o Options) {
 			if !multi {
 				return want(str(r, ti), "Boss")
 			}
-			return want(str(r, ti)+got(r), "Boss"+list(f.noPathWnt...))
+			return want(str(r, ti)+got(r), "Boss"+list(f.noPathWant...))
 		}},
 		{"several ops, op in any case", fmt.Sprintf(`[{"op": "Replace", "path": %q, "value": "Chief"}, {"op": "REMOVE", "path": %q}]`, ti, nn), func(r scim.Resource) string {
 			return want(fmt.Sprintf("%s %v", str(r, ti), has(r, nn)), "Chief false")
