@@ -37,6 +37,7 @@ const defaultPageSize = 100
 type Adapter struct {
 	light, heavy *group
 	limits       Limits
+	tokens       outbound.TokenSource
 	maxPage      int
 	shortList    bool
 	log          *slog.Logger
@@ -68,7 +69,7 @@ func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 // (https://platform.ringcentral.com, or a simulator), with the outbound
 // clients tuned by client.
 func New(baseURL string, tokens outbound.TokenSource, client []outbound.Option, opts ...Option) (*Adapter, error) {
-	a := &Adapter{limits: defaultLimits, maxPage: defaultPageSize, log: slog.New(slog.DiscardHandler)}
+	a := &Adapter{tokens: tokens, limits: defaultLimits, maxPage: defaultPageSize, log: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(a)
 	}
@@ -300,6 +301,23 @@ func (a *Adapter) call(ctx context.Context, g *group, id string, req outbound.Re
 func checkID(id string) error {
 	if id == "" || strings.Trim(id, "0123456789") != "" {
 		return scim.NotFound("User", id)
+	}
+	return nil
+}
+
+// Health checks that a token can be had and that RingCentral's SCIM health
+// endpoint answers. It takes nothing from the usage groups' quotas (the
+// endpoint is in none, VENDORS.md 2.3), so /readyz costs no user reads.
+func (a *Adapter) Health(ctx context.Context) error {
+	if _, err := a.tokens.Token(ctx); err != nil {
+		return err
+	}
+	resp, err := a.light.c.Do(ctx, outbound.Request{Method: http.MethodGet, Path: "/health", Op: "ringcentral.Health"})
+	if err != nil {
+		return err
+	}
+	if resp.Status != http.StatusOK {
+		return fmt.Errorf("ringcentral: health endpoint answered %d", resp.Status)
 	}
 	return nil
 }

@@ -408,3 +408,20 @@ func call(t testing.TB, method, url, body string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+func TestHealth(t *testing.T) {
+	a, srv := open(t, nil)
+	if err := a.Health(t.Context()); err != nil {
+		t.Fatalf("Health = %v", err)
+	}
+	_ = srv
+	// Nothing listens on port 1 of loopback.
+	down, err := ringcentral.New("http://127.0.0.1:1", outbound.StaticToken("t"), []outbound.Option{
+		outbound.WithRetry(outbound.RetryPolicy{MaxAttempts: 1})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := down.Health(t.Context()); err == nil {
+		t.Error("Health = nil with RingCentral unreachable")
+	}
+}

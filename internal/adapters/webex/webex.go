@@ -363,3 +363,10 @@ func resourcePath(rt *scim.ResourceType, id string) string {
 
 // op names a call for logs and metrics: "webex.GetUser".
 func op(verb string, rt *scim.ResourceType) string { return "webex." + verb + rt.ID }
+
+// Health makes the lightest authenticated read Webex has: one user id.
+func (a *Adapter) Health(ctx context.Context) error {
+	q := url.Values{"count": {"1"}, "attributes": {"id"}}
+	_, err := a.call(ctx, UserType, "", outbound.Request{Method: http.MethodGet, Path: "/Users", Query: q, Op: "webex.Health"})
+	return err
+}

@@ -369,3 +369,15 @@ func TestErrorsKeepTrackingID(t *testing.T) {
 		t.Errorf("duplicate userName = %v, want 409 uniqueness", err)
 	}
 }
+
+func TestHealth(t *testing.T) {
+	a, v := open(t, nil)
+	if err := a.Health(t.Context()); err != nil {
+		t.Fatalf("Health = %v", err)
+	}
+	v.ExpireTokens()
+	var se *scim.Error
+	if err := a.Health(t.Context()); !errors.As(err, &se) || se.Status != http.StatusBadGateway {
+		t.Errorf("Health with a revoked token = %v, want the 502 of a refused credential", err)
+	}
+}
