@@ -410,11 +410,10 @@ func call(t testing.TB, method, url, body string) (int, string) {
 }
 
 func TestHealth(t *testing.T) {
-	a, srv := open(t, nil)
+	a, _ := open(t, nil)
 	if err := a.Health(t.Context()); err != nil {
 		t.Fatalf("Health = %v", err)
 	}
-	_ = srv
 	// Nothing listens on port 1 of loopback.
 	down, err := ringcentral.New("http://127.0.0.1:1", outbound.StaticToken("t"), []outbound.Option{
 		outbound.WithRetry(outbound.RetryPolicy{MaxAttempts: 1})})
