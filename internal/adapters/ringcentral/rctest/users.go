@@ -278,7 +278,7 @@ func parsePhotos(m map[string]any, u *user) error {
 
 // writeUser answers u.
 func writeUser(c *call, status int, u *user) {
-	writeJSON(c.w, status, scimContentType(c.r), render(u, false))
+	writeRaw(c.w, status, scimContentType(c.r), appendUser(make([]byte, 0, 512), u, false))
 }
 
 // postUser is POST /Users: 201, or 409 "duplicate email", or 404 when no
@@ -384,15 +384,6 @@ func (s *Sim) deleteUser(c *call) error {
 	return nil
 }
 
-// listResponse is a ListResponse (VENDORS.md 2.4).
-type listResponse struct {
-	Schemas      []string   `json:"schemas"`
-	TotalResults int        `json:"totalResults"`
-	StartIndex   int        `json:"startIndex"`
-	ItemsPerPage int        `json:"itemsPerPage"`
-	Resources    []userJSON `json:"Resources"`
-}
-
 // listUsers is GET /Users: filter, startIndex and count only; sortBy,
 // attributes and the rest are ignored (VENDORS.md 2.4).
 func (s *Sim) listUsers(c *call) error {
@@ -478,17 +469,8 @@ func (s *Sim) answerQuery(c *call, filter string, start, count int) error {
 	total, page := s.selectPage(f, start, count)
 	s.mu.Unlock()
 
-	resp := listResponse{
-		Schemas:      []string{scim.ListResponseSchema},
-		TotalResults: total,
-		StartIndex:   start,
-		ItemsPerPage: len(page),
-		Resources:    make([]userJSON, len(page)),
-	}
-	for i, u := range page {
-		resp.Resources[i] = render(u, s.cfg.shortListForm)
-	}
-	writeJSON(c.w, http.StatusOK, scimContentType(c.r), resp)
+	data := appendList(make([]byte, 0, 256+400*len(page)), total, start, page, s.cfg.shortListForm)
+	writeRaw(c.w, http.StatusOK, scimContentType(c.r), data)
 	return nil
 }
 
