@@ -89,17 +89,17 @@ func errorStatus(t *testing.T, op scim.BulkOperation) (string, scim.ScimType) {
 func testBulkReferences(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	x.needGroups()
+	dn := x.alt("displayName")
 	resp := x.bulk(0, fmt.Sprintf(`[
-		{"method": "POST", "path": "/Users", "bulkId": "qwerty",
-		 "data": {"schemas": [%[1]q], "userName": %[4]q}},
+		{"method": "POST", "path": "/Users", "bulkId": "qwerty", "data": %[3]s},
 		{"method": "POST", "path": "/Groups", "bulkId": "ytrewq",
-		 "data": {"schemas": [%[2]q], "displayName": "Tour Guides",
+		 "data": {"schemas": [%[1]q], "displayName": "Tour Guides",
 		          "members": [{"type": "User", "value": "bulkId:qwerty"}]}},
 		{"method": "PATCH", "path": "/Users/bulkId:qwerty",
-		 "data": {"schemas": [%[3]q], "Operations": [{"op": "replace", "path": "displayName", "value": "Alice W"}]}},
+		 "data": {"schemas": [%[2]q], "Operations": [{"op": "replace", "path": %[4]q, "value": "Alice W"}]}},
 		{"method": "PUT", "path": "/Groups/bulkId:ytrewq",
-		 "data": {"schemas": [%[2]q], "displayName": "Guides", "members": [{"value": "bulkId:qwerty"}]}}
-	]`, scim.UserSchema, scim.GroupSchema, scim.PatchOpSchema, x.un("Alice")))
+		 "data": {"schemas": [%[1]q], "displayName": "Guides", "members": [{"value": "bulkId:qwerty"}]}}
+	]`, scim.GroupSchema, scim.PatchOpSchema, x.userJSON("Alice", ""), dn))
 	if got := fmt.Sprint(statuses(resp)); got != "[201 201 200 200]" {
 		t.Fatalf("statuses = %s, want [201 201 200 200]; %+v", got, resp.Operations)
 	}
@@ -120,8 +120,8 @@ func testBulkReferences(t *testing.T, a adapters.Adapter, o Options) {
 		t.Errorf("group = %v, want Guides with member %s", g, uid)
 	}
 	u := x.get(x.users, uid)
-	if str(u, "displayName") != "Alice W" || !equal(values(u, "groups", "value"), []string{gid}) {
-		t.Errorf("user = %v, want displayName Alice W in group %s", u, gid)
+	if str(u, dn) != "Alice W" || !equal(values(u, "groups", "value"), []string{gid}) {
+		t.Errorf("user = %v, want %s Alice W in group %s", u, dn, gid)
 	}
 	if resp.Operations[3].Version != g.Version() {
 		t.Errorf("PUT version = %q, want the group's %q", resp.Operations[3].Version, g.Version())
@@ -135,10 +135,9 @@ func testBulkForwardReference(t *testing.T, a adapters.Adapter, o Options) {
 	// (RFC 7644 §3.7.2), and the response keeps the request order.
 	resp := x.bulk(0, fmt.Sprintf(`[
 		{"method": "POST", "path": "/Groups", "bulkId": "g",
-		 "data": {"schemas": [%[2]q], "displayName": "Early", "members": [{"value": "bulkId:u"}]}},
-		{"method": "POST", "path": "/Users", "bulkId": "u",
-		 "data": {"schemas": [%[1]q], "userName": %[3]q}}
-	]`, scim.UserSchema, scim.GroupSchema, x.un("late")))
+		 "data": {"schemas": [%[1]q], "displayName": "Early", "members": [{"value": "bulkId:u"}]}},
+		{"method": "POST", "path": "/Users", "bulkId": "u", "data": %[2]s}
+	]`, scim.GroupSchema, x.userJSON("late", "")))
 	if got := fmt.Sprint(statuses(resp)); got != "[201 201]" {
 		t.Fatalf("statuses = %s, want [201 201]; %+v", got, resp.Operations)
 	}
@@ -185,16 +184,18 @@ func testBulkCircular(t *testing.T, a adapters.Adapter, o Options) {
 
 func testBulkUnknownReference(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
+	dn := x.alt("displayName")
+	nn := x.alt("nickName", dn)
 	resp := x.bulk(0, fmt.Sprintf(`[
-		{"method": "POST", "path": "/Users", "bulkId": "bad",
-		 "data": {"schemas": [%[1]q], "displayName": "no userName"}},
+		{"method": "POST", "path": "/Users", "bulkId": "bad", "data": %[3]s},
 		{"method": "PATCH", "path": "/Users/bulkId:bad",
-		 "data": {"schemas": [%[2]q], "Operations": [{"op": "replace", "path": "displayName", "value": "x"}]}},
+		 "data": {"schemas": [%[2]q], "Operations": [{"op": "replace", "path": %[5]q, "value": "x"}]}},
 		{"method": "PATCH", "path": "/Users/bulkId:nowhere",
-		 "data": {"schemas": [%[2]q], "Operations": [{"op": "replace", "path": "displayName", "value": "x"}]}},
-		{"method": "POST", "path": "/Users", "bulkId": "ok",
-		 "data": {"schemas": [%[1]q], "userName": %[3]q, "nickName": "bulkId:nowhere"}}
-	]`, scim.UserSchema, scim.PatchOpSchema, x.un("ok")))
+		 "data": {"schemas": [%[2]q], "Operations": [{"op": "replace", "path": %[5]q, "value": "x"}]}},
+		{"method": "POST", "path": "/Users", "bulkId": "ok", "data": %[4]s}
+	]`, scim.UserSchema, scim.PatchOpSchema,
+		x.fill(fmt.Sprintf(`{"schemas": [%q], %q: "no userName"}`, scim.UserSchema, dn)),
+		x.userJSON("ok", fmt.Sprintf(`%q: "bulkId:nowhere"`, nn)), dn))
 	if got := fmt.Sprint(statuses(resp)); got != "[400 409 400 400]" {
 		t.Fatalf("statuses = %s, want [400 409 400 400]; %+v", got, resp.Operations)
 	}
@@ -218,12 +219,12 @@ func testBulkFailOnErrors(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	x.user("taken", "")
 	resp := x.bulk(2, fmt.Sprintf(`[
-		{"method": "POST", "path": "/Users", "bulkId": "1", "data": {"schemas": [%[1]q], "userName": %[2]q}},
-		{"method": "POST", "path": "/Users", "bulkId": "2", "data": {"schemas": [%[1]q], "userName": %[3]q}},
-		{"method": "POST", "path": "/Users", "bulkId": "3", "data": {"schemas": [%[1]q], "userName": %[4]q}},
+		{"method": "POST", "path": "/Users", "bulkId": "1", "data": %[1]s},
+		{"method": "POST", "path": "/Users", "bulkId": "2", "data": %[2]s},
+		{"method": "POST", "path": "/Users", "bulkId": "3", "data": %[3]s},
 		{"method": "DELETE", "path": "/Users/does-not-exist"},
-		{"method": "POST", "path": "/Users", "bulkId": "5", "data": {"schemas": [%[1]q], "userName": %[5]q}}
-	]`, scim.UserSchema, x.un("first"), x.un("taken"), x.un("third"), x.un("never")))
+		{"method": "POST", "path": "/Users", "bulkId": "5", "data": %[4]s}
+	]`, x.userJSON("first", ""), x.userJSON("taken", ""), x.userJSON("third", ""), x.userJSON("never", "")))
 	// RFC 7644 §3.7.3: after failOnErrors errors the rest is not performed.
 	if got := fmt.Sprint(statuses(resp)); got != "[201 409 201 404]" {
 		t.Fatalf("statuses = %s, want [201 409 201 404]; %+v", got, resp.Operations)
@@ -242,17 +243,20 @@ func testBulkFailOnErrors(t *testing.T, a adapters.Adapter, o Options) {
 func testBulkContinues(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("victim", "")
+	ti := x.alt("title")
+	nn := x.alt("nickName", ti)
 	resp := x.bulk(0, fmt.Sprintf(`[
-		{"method": "POST", "path": "/Users", "data": {"schemas": [%[1]q], "userName": %[4]q}},
+		{"method": "POST", "path": "/Users", "data": %[1]s},
 		{"method": "GET", "path": "/Users/%[2]s"},
 		{"method": "POST", "path": "/Nowhere", "bulkId": "n", "data": {}},
-		{"method": "PUT", "path": "/Users", "data": {"schemas": [%[1]q], "userName": %[5]q}},
-		{"method": "PUT", "path": "/Users/%[2]s", "data": {"schemas": [%[1]q], "userName": %[6]q, "title": "T"}},
+		{"method": "PUT", "path": "/Users", "data": %[4]s},
+		{"method": "PUT", "path": "/Users/%[2]s", "data": %[5]s},
 		{"method": "patch", "path": "/Users/%[2]s",
-		 "data": {"schemas": [%[3]q], "Operations": [{"op": "add", "path": "nickName", "value": "V"}]}},
+		 "data": {"schemas": [%[3]q], "Operations": [{"op": "add", "path": %[6]q, "value": "V"}]}},
 		{"method": "DELETE", "path": "/Users/%[2]s"},
 		{"method": "DELETE", "path": "/Users/%[2]s"}
-	]`, scim.UserSchema, u.ID(), scim.PatchOpSchema, x.un("no-bulk-id"), x.un("x"), x.un("victim")))
+	]`, x.userJSON("no-bulk-id", ""), u.ID(), scim.PatchOpSchema, x.userJSON("x", ""),
+		x.userJSON("victim", fmt.Sprintf(`%q: "T"`, ti)), nn))
 	if got := fmt.Sprint(statuses(resp)); got != "[400 400 404 400 200 200 204 404]" {
 		t.Fatalf("statuses = %s, want [400 400 404 400 200 200 204 404]; %+v", got, resp.Operations)
 	}
@@ -275,8 +279,8 @@ func testBulkMaxOperations(t *testing.T, a adapters.Adapter, o Options) {
 		t.Errorf("Options().BulkMaxOperations = %d, want 2", got)
 	}
 	post := func(i int) string {
-		return fmt.Sprintf(`{"method": "POST", "path": "/Users", "bulkId": "%d", "data": {"schemas": [%q], "userName": %q}}`,
-			i, scim.UserSchema, x.un(fmt.Sprintf("u%d", i)))
+		return fmt.Sprintf(`{"method": "POST", "path": "/Users", "bulkId": "%d", "data": %s}`,
+			i, x.userJSON(fmt.Sprintf("u%d", i), ""))
 	}
 	three := "[" + post(1) + "," + post(2) + "," + post(3) + "]"
 	_, err := x.e.Bulk(t.Context(), bulkRequest(t, 0, three))
@@ -297,14 +301,16 @@ func testBulkMaxOperations(t *testing.T, a adapters.Adapter, o Options) {
 func testBulkVersion(t *testing.T, a adapters.Adapter, o Options) {
 	x := newTarget(t, a, o, engine.Options{})
 	u := x.user("versioned", "")
+	ti := x.alt("title")
+	nn := x.alt("nickName", ti)
 	stale := u.Version()
-	cur := x.mustPatch(x.users, u.ID(), `[{"op": "add", "path": "title", "value": "T"}]`).Version()
+	cur := x.mustPatch(x.users, u.ID(), fmt.Sprintf(`[{"op": "add", "path": %q, "value": "T"}]`, ti)).Version()
 	resp := x.bulk(0, fmt.Sprintf(`[
-		{"method": "PUT", "path": "/Users/%[2]s", "version": %[3]q, "data": {"schemas": [%[1]q], "userName": %[6]q}},
+		{"method": "PUT", "path": "/Users/%[2]s", "version": %[3]q, "data": %[1]s},
 		{"method": "DELETE", "path": "/Users/%[2]s", "version": %[3]q},
 		{"method": "PATCH", "path": "/Users/%[2]s", "version": %[4]q,
-		 "data": {"schemas": [%[5]q], "Operations": [{"op": "add", "path": "nickName", "value": "N"}]}}
-	]`, scim.UserSchema, u.ID(), stale, cur, scim.PatchOpSchema, x.un("versioned")))
+		 "data": {"schemas": [%[5]q], "Operations": [{"op": "add", "path": %[6]q, "value": "N"}]}}
+	]`, x.userJSON("versioned", ""), u.ID(), stale, cur, scim.PatchOpSchema, nn))
 	if got := fmt.Sprint(statuses(resp)); got != "[412 412 200]" {
 		t.Fatalf("statuses = %s, want [412 412 200]; %+v", got, resp.Operations)
 	}
