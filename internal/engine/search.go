@@ -12,8 +12,9 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 )
 
-// Search answers a query over rt, or over every resource type when rt is nil
-// (POST /.search at the root, RFC 7644 §3.4.3).
+// search answers a query over rt, or over every resource type when rt is nil
+// (POST /.search at the root, RFC 7644 §3.4.3). Search calls it within its
+// span (telemetry.go).
 //
 // The filter is parsed and checked against rt (a 400 invalidFilter when it
 // does not parse or names an unknown attribute), then split by
@@ -38,7 +39,7 @@ import (
 // least one of them: a type whose schema lacks an attribute they name
 // contributes no matches (filter) or sorts as "no value" (sortBy). Results
 // come type after type, in the order of ResourceTypes, unless sorted.
-func (e *Engine) Search(ctx context.Context, rt *scim.ResourceType, q Query) (*scim.ListResponse, error) {
+func (e *Engine) search(ctx context.Context, rt *scim.ResourceType, q Query) (*scim.ListResponse, error) {
 	start := max(q.StartIndex, 1)
 	count := q.Count
 	if count < 0 {
@@ -90,6 +91,7 @@ func (e *Engine) Search(ctx context.Context, rt *scim.ResourceType, q Query) (*s
 	case q.SortBy != "" && !sortable && sortErr != nil:
 		return nil, sortErr
 	}
+	e.notePlan(ctx, plans)
 	w := window{start: start, count: count}
 	var err error
 	if q.SortBy != "" && !(len(plans) == 1 && plans[0].native(e.caps)) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 )
 
@@ -42,6 +43,7 @@ type options struct {
 	logHeader []string
 	now       func() time.Time
 	sleep     func(ctx context.Context, d time.Duration) error
+	tp        trace.TracerProvider // nil: the context's, else the global one (telemetry.go)
 }
 
 // RetryPolicy says how often and how long Do retries. Zero fields keep the

@@ -24,9 +24,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/time/rate"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 // Request is one vendor call. Body is resent unchanged on retries.
@@ -97,6 +99,8 @@ type Client struct {
 	userAgent string
 	maxBody   int64
 	logHeader []string
+	tp        trace.TracerProvider // nil: the context's or the global one
+	tracked   []string             // response headers holding the vendor's tracking id
 
 	holdMu     sync.Mutex
 	holdUntil  time.Time // no request is sent before it (see holdOn)
@@ -140,6 +144,7 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 			opt(&o)
 		}
 	}
+	tracked := o.instrument()
 	c := &Client{
 		base:      u,
 		tokens:    tokens,
@@ -150,6 +155,8 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 		userAgent: o.userAgent,
 		maxBody:   o.maxBody,
 		logHeader: o.logHeader,
+		tp:        o.tp,
+		tracked:   tracked,
 		now:       o.now,
 		sleep:     o.sleep,
 		jitter:    rand.Float64,
@@ -265,11 +272,13 @@ var errTooLarge = errors.New("response body exceeds the limit")
 // request provably was not processed: nothing of it was written (dial,
 // TLS), or a 429 or 503 answer. Retry-After (seconds or HTTP-date) is
 // honoured. A 401 invalidates the token and re-sends once with a fresh one.
-func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
+func (c *Client) Do(ctx context.Context, req Request) (resp *Response, err error) {
 	method := strings.ToUpper(req.Method)
 	if method == "" {
 		method = http.MethodGet
 	}
+	ctx, call := c.startCall(ctx, req, method) // telemetry.go
+	defer func() { call.end(resp, err) }()
 	u := c.url(req)
 	idem := idempotent(method)
 	var (
@@ -303,8 +312,10 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 		tries++
 		start := c.now()
 		a := c.send(ctx, method, u, req, tok)
+		elapsed := c.now().Sub(start)
 		c.record(ctx, a)
-		c.logAttempt(ctx, req, method, attempts, a, c.now().Sub(start))
+		c.logAttempt(ctx, req, method, attempts, a, elapsed)
+		call.attempt(ctx, a, elapsed)
 
 		if a.resp != nil && a.err == nil {
 			a.resp.Attempts = attempts
@@ -318,6 +329,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				// a 401 was not processed.
 				refreshed, refused = true, tok
 				c.tokens.Invalidate(tok)
+				call.retry(ctx, telemetry.RetryToken)
 				tries--
 				last, lastErr = a.resp, nil
 				continue
@@ -340,6 +352,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				return a.resp, nil
 			}
 			c.logRetry(ctx, req, method, tries, st, nil, wait)
+			call.retry(ctx, retryReason(st))
 			if err := c.sleep(ctx, wait); err != nil {
 				return nil, c.ctxError(ctx, req.Op)
 			}
@@ -376,6 +389,7 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 			return nil, final
 		}
 		c.logRetry(ctx, req, method, tries, 0, a.err, wait)
+		call.retry(ctx, telemetry.RetryTransport)
 		if err := c.sleep(ctx, wait); err != nil {
 			return nil, c.ctxError(ctx, req.Op)
 		}
@@ -575,6 +589,7 @@ func (c *Client) admit(ctx context.Context, op string) error {
 			Detail: "the target's request rate limit is reached; retry later",
 			Err:    fmt.Errorf("outbound: %s: client-side rate limit", op)}
 	}
+	noteWait(ctx)
 	if err := c.sleep(ctx, d); err != nil {
 		r.CancelAt(c.now())
 		c.breaker.release()
@@ -624,6 +639,7 @@ func (c *Client) waitHold(ctx context.Context, op string) error {
 			Detail: "the vendor asked to pause requests to this target; retry later",
 			Err:    fmt.Errorf("outbound: %s: target paused by vendor status %d", op, st)}
 	}
+	noteWait(ctx)
 	if err := c.sleep(ctx, d); err != nil {
 		return c.ctxError(ctx, op)
 	}

@@ -8,7 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	"golang.org/x/oauth2"
+
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 // TokenSource supplies bearer tokens; one per target, shared by its requests.
@@ -141,10 +144,16 @@ func (tc *TokenCache) fresh(now time.Time) bool {
 func (tc *TokenCache) run(ctx context.Context, call *fetchCall) {
 	ctx, cancel := context.WithTimeout(ctx, tc.fetchTimeout)
 	defer cancel()
+	// The fetch runs on the context of the call that started it (values
+	// kept), so its span is a child of that call's and its count is
+	// labelled with that call's target.
+	ctx, span := telemetry.Start(ctx, "outbound.TokenRefresh", attribute.String(telemetry.AttrSCIMTarget, telemetry.TargetFrom(ctx)))
 	tok, err := tc.safeFetch(ctx)
 	if err == nil && (tok == nil || tok.AccessToken == "") {
 		err = errors.New("outbound: token fetch returned no access token")
 	}
+	telemetry.RecordTokenRefresh(ctx, telemetry.TargetFrom(ctx), err == nil)
+	telemetry.End(span, err)
 	tc.mu.Lock()
 	tc.call = nil
 	if err != nil {
