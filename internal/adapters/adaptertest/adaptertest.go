@@ -21,14 +21,15 @@ import (
 // User resource type its engine serves (schema and extensions): it writes,
 // filters on, sorts on and asserts only attributes that type has. Where a
 // case uses one the target lacks, an advertised attribute stands in when
-// one tests the same thing (title or externalId for displayName and
-// nickName, department for employeeNumber and costCenter, phoneNumbers for
-// a second email), and otherwise that check is left out with a t.Log line
-// naming the attribute; a check on an advertised attribute never is, and
-// no case skips for it (only the Group cases skip, on a target without
-// Groups). When the canonical values of the target's emails.type are only
-// "work", every user the suite writes has at most one email, its work
-// email, which with UserNameDomain set is the userName.
+// one tests the same thing (another string attribute such as title,
+// department or externalId for displayName, title or nickName; department
+// for employeeNumber and costCenter; phoneNumbers for a second email), and
+// otherwise that check is left out with a t.Log line naming the attribute.
+// A check on an advertised attribute is never left out, and no case skips
+// for this (only the Group cases skip, on a target without Groups). When
+// the canonical values of the target's emails.type are only "work", every
+// user the suite writes has at most one email, its work email: the
+// userName when UserNameDomain is set, else name@example.com.
 //
 // A RingCentral target (Users only; userName is the work email; the name
 // is required) runs as

@@ -22,7 +22,8 @@ type target struct {
 	users  *scim.ResourceType
 	groups *scim.ResourceType // nil when the target serves no Groups
 	domain string             // Options.UserNameDomain
-	name   bool               // Options.RequiredName
+	// requiredName is Options.RequiredName.
+	requiredName bool
 	// oneEmail is set when the canonical values of emails.type are only
 	// "work": a user then has at most one email, x.email(name).
 	oneEmail bool
@@ -32,7 +33,7 @@ func newTarget(t *testing.T, a adapters.Adapter, o Options, opts engine.Options)
 	t.Helper()
 	e := engine.New(a, opts)
 	x := &target{t: t, a: a, e: e, users: e.ResourceType("User"), groups: e.ResourceType("Group"),
-		domain: o.UserNameDomain, name: o.RequiredName}
+		domain: o.UserNameDomain, requiredName: o.RequiredName}
 	if x.users == nil {
 		t.Fatal(`engine.ResourceType("User") = nil: every target serves Users`)
 	}
@@ -216,7 +217,7 @@ func (x *target) userJSON(name, extra string) string {
 // lacks: under RequiredName, DefaultGivenName and DefaultFamilyName.
 func (x *target) fill(js string) string {
 	x.t.Helper()
-	if !x.name {
+	if !x.requiredName {
 		return js
 	}
 	r := res(x.t, js)
@@ -363,8 +364,9 @@ func (x *target) str(r scim.Resource, path string) string {
 	return str(r, path)
 }
 
-// put sets the attribute at path ("title", or URN-qualified for an
-// extension) of r to v, for cases that write through the adapter itself.
+// put sets the top-level attribute at path ("title", or URN-qualified for
+// an extension attribute) of r to v, for cases that write through the
+// adapter itself.
 func put(r scim.Resource, path string, v any) {
 	p := scim.ParsePath(path)
 	obj := map[string]any(r)
