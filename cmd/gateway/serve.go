@@ -17,6 +17,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/config"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/router"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 // serve opens the targets of cfg, listens on cfg.Server.Listen and serves
@@ -54,6 +55,16 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 	defer live.close()
 
 	v, c := buildVersion()
+	tcfg := cfg.Telemetry
+	tcfg.ServiceVersion, tcfg.Stdout = v, logOut
+	tel, err := telemetry.Setup(ctx, tcfg, nil)
+	if err != nil {
+		return err
+	}
+	// Runs before the targets close (defers run last first), once the
+	// requests under way have ended: their spans are exported.
+	defer shutdownTelemetry(tel, log)
+	log.Info("telemetry", "traces", tel.Exporter(), "metrics", tel.MetricsHandler() != nil)
 	h, err := router.New(router.Config{
 		Targets:            live.targets,
 		Authenticator:      authn,
@@ -63,6 +74,7 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 		Logger:             log,
 		Health:             health,
 		Build:              router.BuildInfo{Version: v, Commit: c, GoVersion: runtime.Version()},
+		Metrics:            tel.MetricsHandler(),
 	})
 	if err != nil {
 		return err
@@ -151,6 +163,18 @@ func shutdown(ctx context.Context, srv *http.Server, served <-chan error, health
 		log.Info("stopped")
 	}
 	return err
+}
+
+// telemetryShutdownTimeout bounds the export of the last spans at
+// shutdown: a collector that is down must not hold the process.
+const telemetryShutdownTimeout = 5 * time.Second
+
+func shutdownTelemetry(tel *telemetry.Telemetry, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), telemetryShutdownTimeout)
+	defer cancel()
+	if err := tel.Shutdown(ctx); err != nil {
+		log.Warn("telemetry shutdown", "err", err)
+	}
 }
 
 // openTargets opens every target of cfg and puts an engine in front of

@@ -34,6 +34,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/registry"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 // Defaults of the keys a file leaves out.
@@ -57,6 +58,9 @@ type Config struct {
 	Server  Server
 	Log     Log
 	Targets []Target
+	// Telemetry is the `telemetry` section: traces and metrics
+	// (docs/observability.md). Changes take effect at a restart.
+	Telemetry telemetry.Config
 	// Credentials is the credentials section as written.
 	Credentials Credentials
 	// Auth is Credentials resolved: hashes decoded, secrets read, keys
@@ -194,10 +198,11 @@ type Issuer struct {
 // file is the document as decoded: Config with each target's settings still
 // raw, to be decoded once the adapter is known.
 type file struct {
-	Server      Server      `yaml:"server"`
-	Log         Log         `yaml:"log"`
-	Targets     []rawTarget `yaml:"targets"`
-	Credentials Credentials `yaml:"credentials"`
+	Server      Server           `yaml:"server"`
+	Log         Log              `yaml:"log"`
+	Telemetry   telemetry.Config `yaml:"telemetry"`
+	Targets     []rawTarget      `yaml:"targets"`
+	Credentials Credentials      `yaml:"credentials"`
 }
 
 type rawTarget struct {
@@ -255,9 +260,10 @@ func Parse(data []byte, dir string, getenv func(string) string) (*Config, error)
 		}
 		l.undecoded[ke.path] = true
 	}
-	cfg := &Config{Server: f.Server, Log: f.Log, Credentials: f.Credentials}
+	cfg := &Config{Server: f.Server, Log: f.Log, Telemetry: f.Telemetry, Credentials: f.Credentials}
 	l.server(&cfg.Server)
 	l.log(&cfg.Log)
+	l.telemetry(cfg.Telemetry)
 	cfg.Targets = l.targets(f.Targets)
 	cfg.Auth = l.credentials(&f.Credentials, cfg.Targets)
 	if err := errors.Join(l.errs...); err != nil {
@@ -398,6 +404,22 @@ func (l *loader) log(lg *Log) {
 	}
 	if lg.Format != "json" && lg.Format != "text" {
 		l.errorf("log.format", "want json or text, got %q", lg.Format)
+	}
+}
+
+func (l *loader) telemetry(t telemetry.Config) {
+	err := t.Validate()
+	if err == nil {
+		return
+	}
+	// Validate joins one error per key, each led by the key's name.
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for _, e := range errs {
+		key, msg, _ := strings.Cut(e.Error(), ": ")
+		l.errorf("telemetry."+key, "%s", msg)
 	}
 }
 
