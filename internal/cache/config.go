@@ -217,6 +217,23 @@ func (r *RedisConfig) validate() []error {
 	return errs
 }
 
+// CheckTargets reports each name under targets that is not one of the
+// configured targets ("targets.webx: no such target"), for the loader,
+// which knows them.
+func (c *Config) CheckTargets(names []string) error {
+	known := make(map[string]bool, len(names))
+	for _, n := range names {
+		known[n] = true
+	}
+	var errs []error
+	for name := range c.Targets {
+		if !known[name] {
+			errs = append(errs, fmt.Errorf("targets.%s: no such target", name))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Options returns the decorator options for target name, and false when
 // caching is off for it. Call Validate first.
 func (c *Config) Options(name string) (Options, bool) {

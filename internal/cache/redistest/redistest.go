@@ -181,3 +181,31 @@ func Ping(addr string) error {
 	}
 	return nil
 }
+
+// Command sends one command to the server at addr, as a RESP array, and
+// fails when the answer is an error. Tests use it to change the server
+// (CONFIG SET requirepass ...) behind the client they test.
+func Command(addr string, args ...string) error {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
+	}
+	if _, err := c.Write(b.Bytes()); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if len(line) > 0 && line[0] == '-' {
+		return fmt.Errorf("%s: %s", args[0], line[1:len(line)-2])
+	}
+	return nil
+}

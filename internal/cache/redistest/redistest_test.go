@@ -28,3 +28,13 @@ func TestStartStopRestart(t *testing.T) {
 		t.Fatalf("Ping after Resume: %v", err)
 	}
 }
+
+func TestCommand(t *testing.T) {
+	s := redistest.Start(t)
+	if err := redistest.Command(s.Addr, "SET", "k", "v with spaces"); err != nil {
+		t.Fatalf("SET: %v", err)
+	}
+	if err := redistest.Command(s.Addr, "NOSUCHCOMMAND"); err == nil {
+		t.Fatal("an unknown command succeeded")
+	}
+}
