@@ -54,6 +54,13 @@ func fromVendor(body []byte) (scim.Resource, error) {
 			}
 		}
 	}
+	// RingCentral keeps one email and answers primary:false on it: the
+	// only email is the primary one, as the caller sent it.
+	if emails := scim.AsList(out["emails"]); len(emails) == 1 {
+		if e, ok := emails[0].(map[string]any); ok {
+			e["primary"] = true
+		}
+	}
 	out["schemas"] = schemas
 	meta, _ := out["meta"].(map[string]any)
 	if meta == nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
+	"github.com/scim-gateway/scim-gateway/internal/adapters/adaptertest"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral/rctest"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
@@ -44,6 +45,13 @@ func open(t testing.TB, simOpts []rctest.Option, opts ...ringcentral.Option) (*r
 }
 
 var unlimited = ringcentral.Limits{Light: 1 << 20, Heavy: 1 << 20, Window: time.Second}
+
+func TestConformance(t *testing.T) {
+	adaptertest.RunWith(t, adaptertest.Options{UserNameDomain: "example.com", RequiredName: true}, func(t *testing.T) adapters.Adapter {
+		a, _ := open(t, []rctest.Option{rctest.WithoutRateLimits()})
+		return a
+	})
+}
 
 func user(userName string) scim.Resource {
 	return scim.Resource{
