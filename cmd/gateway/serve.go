@@ -57,7 +57,7 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 	v, c := buildVersion()
 	tcfg := cfg.Telemetry
 	tcfg.ServiceVersion, tcfg.Stdout = v, logOut
-	tel, err := telemetry.Setup(ctx, tcfg, nil)
+	tel, err := telemetry.Setup(ctx, tcfg)
 	if err != nil {
 		return err
 	}

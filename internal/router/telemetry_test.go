@@ -201,7 +201,7 @@ func TestAccessLogHoldsNoSecrets(t *testing.T) {
 // TestMetricsEndpoint scrapes /metrics after requests: the counters and
 // histograms of docs/metrics.md, with their labels.
 func TestMetricsEndpoint(t *testing.T) {
-	tel, err := telemetry.Setup(t.Context(), telemetry.Config{}, func(string) string { return "" })
+	tel, err := telemetry.Setup(t.Context(), telemetry.Config{Exporter: telemetry.ExporterNone})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -81,9 +81,10 @@ func newGateway(t *testing.T, o gatewayOptions) *gateway {
 	t.Helper()
 	g := &gateway{rec: tracetest.NewSpanRecorder(), logs: new(syncBuffer)}
 	tel, err := telemetry.Setup(t.Context(), telemetry.Config{
+		Exporter:       telemetry.ExporterNone,
 		ServiceVersion: "v1.2.3-test",
 		SpanProcessors: []sdktrace.SpanProcessor{g.rec},
-	}, func(string) string { return "" })
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,13 +141,12 @@ type Telemetry struct {
 // Setup configures OpenTelemetry from cfg and the OTEL_* environment
 // variables and installs the result as the global tracer provider, meter
 // provider and propagator (W3C tracecontext and baggage), and as the
-// instruments the Record functions write to. getenv reads the environment;
-// nil means os.Getenv. Call Shutdown when done, so that buffered spans are
-// exported.
-func Setup(ctx context.Context, cfg Config, getenv func(string) string) (*Telemetry, error) {
-	if getenv == nil {
-		getenv = os.Getenv
-	}
+// instruments the Record functions write to. The environment is the
+// process's: the SDK and the exporters read their OTEL_* variables
+// themselves. Call Shutdown when done, so that buffered spans are exported.
+//
+// The instruments are process-wide: a second Setup replaces the first's.
+func Setup(ctx context.Context, cfg Config) (*Telemetry, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
@@ -163,7 +162,7 @@ func Setup(ctx context.Context, cfg Config, getenv func(string) string) (*Teleme
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: resource: %w", err)
 	}
-	exp, name, err := spanExporter(ctx, cfg, getenv)
+	exp, name, err := spanExporter(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +176,7 @@ func Setup(ctx context.Context, cfg Config, getenv func(string) string) (*Teleme
 	switch {
 	case cfg.SampleRatio != nil:
 		opts = append(opts, sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(*cfg.SampleRatio))))
-	case getenv("OTEL_TRACES_SAMPLER") != "":
+	case os.Getenv("OTEL_TRACES_SAMPLER") != "":
 		// The SDK reads OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG
 		// itself when no sampler is given.
 	default:
@@ -213,11 +212,11 @@ func Setup(ctx context.Context, cfg Config, getenv func(string) string) (*Teleme
 
 // spanExporter returns the exporter cfg and the environment ask for (nil
 // for none) and its name.
-func spanExporter(ctx context.Context, cfg Config, getenv func(string) string) (sdktrace.SpanExporter, string, error) {
+func spanExporter(ctx context.Context, cfg Config) (sdktrace.SpanExporter, string, error) {
 	name := cfg.Exporter
 	if name == "" {
 		// OTEL_TRACES_EXPORTER may list several; the first is used.
-		name, _, _ = strings.Cut(getenv("OTEL_TRACES_EXPORTER"), ",")
+		name, _, _ = strings.Cut(os.Getenv("OTEL_TRACES_EXPORTER"), ",")
 		name = strings.TrimSpace(name)
 		if name == "console" {
 			name = ExporterStdout
@@ -242,10 +241,10 @@ func spanExporter(ctx context.Context, cfg Config, getenv func(string) string) (
 	}
 	proto := cfg.Protocol
 	if proto == "" {
-		proto = getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+		proto = os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
 	}
 	if proto == "" {
-		proto = getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+		proto = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
 	}
 	var (
 		exp sdktrace.SpanExporter
