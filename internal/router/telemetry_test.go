@@ -1,9 +1,11 @@
 package router_test
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +15,7 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/scim-gateway/scim-gateway/internal/router"
 	"github.com/scim-gateway/scim-gateway/internal/telemetry"
@@ -252,4 +255,35 @@ func TestMetricsEndpoint(t *testing.T) {
 	if !strings.Contains(string(b), `# {trace_id="`) {
 		t.Errorf("OpenMetrics scrape has no exemplar with a trace_id:\n%s", b)
 	}
+}
+
+// BenchmarkTelemetry measures GET /Users/{id} through the handler with
+// telemetry off (no-op tracer, no instruments) and on (every request
+// sampled, spans recorded but not exported, metrics recorded).
+func BenchmarkTelemetry(b *testing.B) {
+	run := func(b *testing.B, tp trace.TracerProvider) {
+		f := newFixture(b, func(c *router.Config) { c.TracerProvider = tp })
+		r := f.mustDo(b, req{method: "POST", path: memoryRoot + "/Users", token: adminToken,
+			body: `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"bjensen"}`}, 201)
+		path := memoryRoot + "/Users/" + str(r.json(b), "id")
+		hr := httptest.NewRequest(http.MethodGet, path, nil)
+		hr.Header.Set("Authorization", "Bearer "+adminToken)
+		b.ReportAllocs()
+		for b.Loop() {
+			w := httptest.NewRecorder()
+			f.handler.ServeHTTP(w, hr)
+			if w.Code != http.StatusOK {
+				b.Fatalf("status %d", w.Code)
+			}
+		}
+	}
+	b.Run("off", func(b *testing.B) { run(b, noop.NewTracerProvider()) })
+	b.Run("on", func(b *testing.B) {
+		tel, err := telemetry.Setup(b.Context(), telemetry.Config{Exporter: telemetry.ExporterNone})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer func() { _ = tel.Shutdown(context.Background()) }()
+		run(b, tel.TracerProvider())
+	})
 }
