@@ -245,11 +245,12 @@ func logLevel(cfg config.Log) slog.Level {
 }
 
 // newLogger returns the slog logger cfg asks for, writing to w at level,
-// which a reload may change.
+// which a reload may change. Lines logged within a traced request carry
+// its trace_id and span_id.
 func newLogger(w io.Writer, cfg config.Log, level slog.Leveler) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Format == "text" {
-		return slog.New(slog.NewTextHandler(w, opts))
+		return slog.New(telemetry.LogHandler(slog.NewTextHandler(w, opts)))
 	}
-	return slog.New(slog.NewJSONHandler(w, opts))
+	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, opts)))
 }
