@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/adaptertest"
@@ -384,6 +385,43 @@ func TestConformance(t *testing.T) {
 					return cache.Wrap(memory.New(mode.opts...), s, cache.Options{Target: t.Name()})
 				})
 			})
+		}
+	})
+}
+
+// TestGroupLookupNotUnique: a group's displayName is not unique (RFC 7643
+// §4.2), so the index answers only while the vendor found one, and a
+// second group of the same name through another replica ends that.
+func TestGroupLookupNotUnique(t *testing.T) {
+	forStores(t, func(t *testing.T, s cache.Store) {
+		inner := newCounting()
+		// A short hold, so that the create's mark on the name lapses soon.
+		const hold = 200 * time.Millisecond
+		o := cache.Options{Target: t.Name(), Hold: hold}
+		a, b := cache.Wrap(inner, s, o), cache.Wrap(inner, s, o)
+		group := func(name string) scim.Resource {
+			return scim.Resource{"schemas": []any{scim.GroupSchema}, "displayName": name}
+		}
+		find := func() int {
+			page, err := b.List(t.Context(), scim.GroupType, adapters.Query{Filter: eq("displayName", "Admins"), StartIndex: 1, Count: 10})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return page.TotalResults
+		}
+		mustCreate(t, a, scim.GroupType, group("Admins"))
+		if n := find(); n != 1 {
+			t.Fatalf("lookup of the one group = %d", n)
+		}
+		time.Sleep(hold + 50*time.Millisecond) // the create's mark lapses
+		find()                                 // fills the index
+		lists := inner.lists.Load()
+		if find() != 1 || inner.lists.Load() != lists {
+			t.Fatal("a repeated lookup of the one group did not come from the index")
+		}
+		mustCreate(t, a, scim.GroupType, group("admins"))
+		if n := find(); n != 2 {
+			t.Fatalf("lookup after a second group of the name = %d, want 2", n)
 		}
 	})
 }
