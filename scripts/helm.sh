@@ -11,7 +11,8 @@
 #      document decoded strictly into its Kubernetes type, selectors, probes,
 #      secrets and the configuration cross-checked, `gateway validate` run on
 #      the rendered configurations, the Grafana dashboard checked against
-#      docs/metrics.md, the Dockerfile against the chart
+#      docs/metrics.md, the Dockerfile against the chart, and the Dockerfile's
+#      build command run on the context .dockerignore leaves
 #
 # Installs helm into .tools/bin on first use with go install (a few minutes
 # on a cold Go cache). scripts/test.sh runs this as its helm step.
@@ -110,7 +111,9 @@ done
 step "test/k8s: manifests, configurations, dashboard"
 if [[ -z "${GATEWAY_BIN:-}" ]]; then
 	GATEWAY_BIN="$tmp/gateway"
-	go build -o "$GATEWAY_BIN" ./cmd/gateway
+	# As the Dockerfile builds it, so that test/k8s's run of the Dockerfile's
+	# build finds the packages compiled.
+	CGO_ENABLED=0 go build -trimpath -o "$GATEWAY_BIN" ./cmd/gateway
 fi
 [[ "$GATEWAY_BIN" == /* ]] || GATEWAY_BIN="$PWD/$GATEWAY_BIN"
 (

@@ -2,7 +2,6 @@ package k8s
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -124,76 +123,5 @@ func TestValuesDocumented(t *testing.T) {
 			key, _, _ := strings.Cut(line, ":")
 			t.Errorf("values.yaml: %s has no comment", key)
 		}
-	}
-}
-
-// TestDockerfileMatchesChart checks that the image the Dockerfile builds
-// and the pods the chart makes agree: the port, the configuration's path,
-// the user.
-func TestDockerfileMatchesChart(t *testing.T) {
-	data, err := os.ReadFile("../../Dockerfile")
-	if err != nil {
-		t.Fatal(err)
-	}
-	df := map[string]string{} // the last stage's instructions
-	for line := range strings.Lines(string(data)) {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		instr, args, _ := strings.Cut(line, " ")
-		instr = strings.ToUpper(instr)
-		if instr == "FROM" {
-			df = map[string]string{"FROM": args}
-			continue
-		}
-		df[instr] = strings.TrimSpace(args)
-	}
-	var values struct {
-		ContainerPort      int `json:"containerPort"`
-		PodSecurityContext struct {
-			RunAsUser  int `json:"runAsUser"`
-			RunAsGroup int `json:"runAsGroup"`
-		} `json:"podSecurityContext"`
-	}
-	vdata, err := os.ReadFile(valuesFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := yaml.Unmarshal(vdata, &values); err != nil {
-		t.Fatal(err)
-	}
-
-	if !strings.HasPrefix(df["FROM"], "gcr.io/distroless/static") || !strings.HasSuffix(df["FROM"], ":nonroot") {
-		t.Errorf("final stage FROM %s, want distroless static, nonroot", df["FROM"])
-	}
-	// The distroless nonroot user and group are 65532.
-	if df["USER"] != "nonroot:nonroot" || values.PodSecurityContext.RunAsUser != 65532 || values.PodSecurityContext.RunAsGroup != 65532 {
-		t.Errorf("Dockerfile USER %q, chart runAsUser %d runAsGroup %d: want nonroot, 65532",
-			df["USER"], values.PodSecurityContext.RunAsUser, values.PodSecurityContext.RunAsGroup)
-	}
-	if df["EXPOSE"] != fmt.Sprint(values.ContainerPort) {
-		t.Errorf("Dockerfile EXPOSE %s, chart containerPort %d", df["EXPOSE"], values.ContainerPort)
-	}
-	var entry, cmd []string
-	if err := json.Unmarshal([]byte(df["ENTRYPOINT"]), &entry); err != nil || !slices.Equal(entry, []string{"/gateway"}) {
-		t.Errorf("ENTRYPOINT %s, want [\"/gateway\"] (%v)", df["ENTRYPOINT"], err)
-	}
-	if err := json.Unmarshal([]byte(df["CMD"]), &cmd); err != nil {
-		t.Fatalf("CMD %s: %v", df["CMD"], err)
-	}
-	// The chart passes the same arguments explicitly.
-	tpl, err := os.ReadFile("../../charts/scim-gateway/templates/deployment.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	helpers, err := os.ReadFile("../../charts/scim-gateway/templates/_helpers.tpl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := `args: ["serve", "--config", "{{ include "scim-gateway.configDir" . }}/config.yaml"]`
-	if !strings.Contains(string(tpl), want) || !strings.Contains(string(helpers), `{{- define "scim-gateway.configDir" -}}/etc/scim-gateway{{- end }}`) ||
-		!slices.Equal(cmd, []string{"serve", "--config", "/etc/scim-gateway/config.yaml"}) {
-		t.Errorf("Dockerfile CMD %q and the chart's args disagree", cmd)
 	}
 }
