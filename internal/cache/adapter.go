@@ -417,9 +417,8 @@ func (c *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 			}
 			return page, nil
 		}
-		if err != nil && !errors.Is(err, scim.ErrNotFound) {
-			return adapters.Page{}, err
-		}
+		// Otherwise (no longer matches, gone, or the read failed) the
+		// vendor's List decides, as it would without the cache.
 	}
 	c.misses.Add(1)
 	fk := fmt.Sprintf("list\x00%s\x00%s\x00%d\x00%d\x00%s\x00%t\x00%s\x00%s", rt.ID, q.Filter, q.StartIndex, q.Count, q.SortBy, q.Descending, gen, slots[0].mark)
