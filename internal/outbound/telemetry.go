@@ -58,7 +58,7 @@ type call struct {
 	span     trace.Span
 	target   string
 	tracked  []string
-	mu       sync.Mutex // attempts of one Do are sequential; the lock is for the race detector's peace with transports
+	mu       sync.Mutex // attempts of one Do are sequential, but a transport may run RoundTrip on a goroutine of its own
 	attempts int
 	retries  int
 	waits    int
@@ -80,12 +80,15 @@ func (c *Client) startCall(ctx context.Context, req Request, method string) (con
 	if name == "" {
 		name = "outbound." + method
 	}
-	ctx, span := telemetry.Tracer(ctx).Start(ctx, name, trace.WithAttributes(
-		attribute.String(telemetry.AttrSCIMTarget, target),
-		attribute.String(telemetry.AttrVendorOp, req.Op),
-		attribute.String("http.request.method", method),
-		attribute.String("server.address", c.base.Hostname()),
-	))
+	ctx, span := telemetry.Tracer(ctx).Start(ctx, name)
+	if span.IsRecording() {
+		span.SetAttributes(
+			attribute.String(telemetry.AttrSCIMTarget, target),
+			attribute.String(telemetry.AttrVendorOp, req.Op),
+			attribute.String("http.request.method", method),
+			attribute.String("server.address", c.base.Hostname()),
+		)
+	}
 	cl := &call{span: span, target: target, tracked: c.tracked}
 	return context.WithValue(ctx, callKey{}, cl), cl
 }
@@ -108,7 +111,9 @@ func (cl *call) retry(ctx context.Context, reason string) {
 	cl.mu.Lock()
 	cl.retries++
 	cl.mu.Unlock()
-	cl.span.AddEvent("retry", trace.WithAttributes(attribute.String("reason", reason)))
+	if cl.span.IsRecording() {
+		cl.span.AddEvent("retry", trace.WithAttributes(attribute.String("reason", reason)))
+	}
 	telemetry.RecordVendorRetry(ctx, cl.target, reason)
 }
 
@@ -141,6 +146,10 @@ func noteWait(ctx context.Context) {
 
 // end ends the span of a Do that returned resp and err.
 func (cl *call) end(resp *Response, err error) {
+	if !cl.span.IsRecording() {
+		cl.span.End()
+		return
+	}
 	cl.mu.Lock()
 	cl.span.SetAttributes(
 		attribute.Int(telemetry.AttrVendorAttempts, cl.attempts),
@@ -177,6 +186,8 @@ func trackingHeader(h http.Header, names []string) string {
 	return ""
 }
 
+var clientKind = trace.WithSpanKind(trace.SpanKindClient)
+
 // tracingTransport makes an HTTP client span of each attempt and sends its
 // trace context to the vendor (traceparent, tracestate; never baggage).
 type tracingTransport struct {
@@ -185,16 +196,28 @@ type tracingTransport struct {
 }
 
 func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := req.Context()
-	attrs := []attribute.KeyValue{
+	ctx, span := telemetry.Tracer(req.Context()).Start(req.Context(), req.Method, clientKind)
+	if !span.SpanContext().IsValid() {
+		// No tracing at all (the no-op provider): nothing to record or send.
+		return t.next.RoundTrip(req)
+	}
+	// A RoundTripper must not modify its request: the header goes on a
+	// copy. A trace that is not sampled is propagated too, so that the
+	// vendor's side of it is not sampled either.
+	out := req.Clone(ctx)
+	telemetry.InjectTraceContext(ctx, out.Header)
+	if !span.IsRecording() {
+		return t.next.RoundTrip(out)
+	}
+	span.SetAttributes(
 		attribute.String("http.request.method", req.Method),
 		attribute.String("server.address", req.URL.Hostname()),
 		// The path holds vendor ids, not PII; the query (a filter) may.
 		attribute.String("url.path", req.URL.EscapedPath()),
-	}
+	)
 	if port := req.URL.Port(); port != "" {
 		if n, err := strconv.Atoi(port); err == nil {
-			attrs = append(attrs, attribute.Int("server.port", n))
+			span.SetAttributes(attribute.Int("server.port", n))
 		}
 	}
 	if cl := callFrom(ctx); cl != nil {
@@ -202,16 +225,10 @@ func (t *tracingTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 		n := cl.attempts // attempts recorded so far: this one is a resend when > 0
 		cl.mu.Unlock()
 		if n > 0 {
-			attrs = append(attrs, attribute.Int("http.request.resend_count", n))
+			span.SetAttributes(attribute.Int("http.request.resend_count", n))
 		}
 	}
-	ctx, span := telemetry.Tracer(ctx).Start(ctx, req.Method,
-		trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
-	// A RoundTripper must not modify its request: the header goes on a
-	// copy.
-	req = req.Clone(ctx)
-	telemetry.InjectTraceContext(ctx, req.Header)
-	resp, err := t.next.RoundTrip(req)
+	resp, err := t.next.RoundTrip(out)
 	if err != nil {
 		span.SetAttributes(attribute.String("error.type", errorType(err)))
 		span.SetStatus(codes.Error, errorType(err))
