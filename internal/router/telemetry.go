@@ -54,19 +54,21 @@ func (s *server) traced(next http.Handler) http.Handler {
 			tp = otel.GetTracerProvider()
 		}
 		ctx := telemetry.ContextWithTracerProvider(telemetry.Extract(r.Context(), r.Header), tp)
-		attrs := []attribute.KeyValue{
-			attribute.String("http.request.method", r.Method),
-			attribute.String("url.scheme", scheme(r)),
+		ctx, span := tp.Tracer(telemetry.ScopeName).Start(ctx, r.Method, serverKind)
+		recording := span.IsRecording()
+		if recording {
+			span.SetAttributes(
+				attribute.String("http.request.method", r.Method),
+				attribute.String("url.scheme", scheme(r)),
+			)
+			if ua := r.UserAgent(); ua != "" {
+				// Tells the IdPs apart (Okta, Entra ID…).
+				span.SetAttributes(attribute.String("user_agent.original", ua))
+			}
+			if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+				span.SetAttributes(attribute.String("client.address", host))
+			}
 		}
-		if ua := r.UserAgent(); ua != "" {
-			// Tells the IdPs apart (Okta, Entra ID…).
-			attrs = append(attrs, attribute.String("user_agent.original", ua))
-		}
-		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-			attrs = append(attrs, attribute.String("client.address", host))
-		}
-		ctx, span := tp.Tracer(telemetry.ScopeName).Start(ctx, r.Method,
-			trace.WithSpanKind(trace.SpanKindServer), trace.WithAttributes(attrs...))
 		sw := &statusWriter{ResponseWriter: w}
 		r = r.WithContext(ctx)
 		// Deferred, so that a request aborted with http.ErrAbortHandler
@@ -78,31 +80,12 @@ func (s *server) traced(next http.Handler) http.Handler {
 			}
 			ri := infoFrom(ctx)
 			pattern, op, rt := route(r, ri.target)
-			name := r.Method
-			if pattern != "" {
-				name += " " + pattern
-			}
-			span.SetName(name)
 			targetName := ""
 			if ri.target != nil {
 				targetName = ri.target.name
-				span.SetAttributes(attribute.String(telemetry.AttrTarget, targetName),
-					attribute.String(telemetry.AttrSCIMTarget, targetName))
 			}
-			span.SetAttributes(
-				attribute.String("http.route", pattern),
-				attribute.Int("http.response.status_code", status),
-				attribute.String(telemetry.AttrOperation, op),
-			)
-			if rt != "" {
-				span.SetAttributes(attribute.String(telemetry.AttrResourceType, rt))
-			}
-			if status >= 500 {
-				if ri.err != nil {
-					telemetry.SetError(span, ri.err)
-				} else {
-					telemetry.SetError(span, errServerStatus)
-				}
+			if recording {
+				annotate(span, r.Method, pattern, op, rt, targetName, status, ri.err)
 			}
 			// Counted before the span ends, so that a span seen ended has
 			// been counted (tests rely on it), and with the span in ctx, so
@@ -112,6 +95,36 @@ func (s *server) traced(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(sw, r)
 	})
+}
+
+var serverKind = trace.WithSpanKind(trace.SpanKindServer)
+
+// annotate names the server span after the route and sets what routing and
+// the handler found out.
+func annotate(span trace.Span, method, pattern, op, rt, target string, status int, err *scim.Error) {
+	name := method
+	if pattern != "" {
+		name += " " + pattern
+	}
+	span.SetName(name)
+	if target != "" {
+		span.SetAttributes(attribute.String(telemetry.AttrTarget, target), attribute.String(telemetry.AttrSCIMTarget, target))
+	}
+	span.SetAttributes(
+		attribute.String("http.route", pattern),
+		attribute.Int("http.response.status_code", status),
+		attribute.String(telemetry.AttrOperation, op),
+	)
+	if rt != "" {
+		span.SetAttributes(attribute.String(telemetry.AttrResourceType, rt))
+	}
+	if status >= 500 {
+		if err != nil {
+			telemetry.SetError(span, err)
+		} else {
+			telemetry.SetError(span, errServerStatus)
+		}
+	}
 }
 
 var errServerStatus = &serverStatusError{}
