@@ -13,11 +13,16 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral/rctest"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/webex/webextest"
+	"github.com/scim-gateway/scim-gateway/internal/cache"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 )
 
@@ -37,6 +42,7 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	listen := fs.String("listen", "", "listen on `ADDR` (host:port; default 127.0.0.1:8080)")
 	token := fs.String("token", "", "accept bearer `TOKEN` (default: a random one, printed)")
+	redisURL := fs.String("redis", "", "cache in Redis at `URL` (redis://[:PASSWORD@]HOST:PORT[/DB]) instead of in process")
 	if err := parseFlags(fs, args, stdout); err != nil {
 		return helpIsNoError(err)
 	}
@@ -66,6 +72,11 @@ func runDemo(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *listen != "" {
 		cfg.Server.Listen = *listen
+	}
+	if *redisURL != "" {
+		if err := useRedis(&cfg.Cache, *redisURL); err != nil {
+			return usagef("demo: --redis: %v", err)
+		}
 	}
 	return serve(ctx, cfg, stdout, func(addr net.Addr) {
 		printBanner(stdout, addr, *token)
@@ -112,6 +123,30 @@ func startSimulators(ctx context.Context, handlers ...http.Handler) (*simulators
 		s.urls = append(s.urls, "http://"+ln.Addr().String())
 	}
 	return s, nil
+}
+
+// useRedis points c at the Redis server rawURL names.
+func useRedis(c *cache.Config, rawURL string) error {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme != "redis" || u.Host == "" {
+		return fmt.Errorf("want redis://[:PASSWORD@]HOST:PORT[/DB], got %q", rawURL)
+	}
+	r := &cache.RedisConfig{Addrs: []string{u.Host}}
+	if db := strings.Trim(u.Path, "/"); db != "" {
+		if r.DB, err = strconv.Atoi(db); err != nil {
+			return fmt.Errorf("database %q is not a number", db)
+		}
+	}
+	password, _ := u.User.Password()
+	const passwordEnv = "DEMO_REDIS_PASSWORD"
+	if password != "" {
+		r.PasswordEnv = passwordEnv
+	}
+	c.Redis = r
+	if err := c.ResolveSecrets(adapters.Secrets{Getenv: func(string) string { return password }}); err != nil {
+		return err
+	}
+	return c.Validate()
 }
 
 // randomToken returns 256 random bits, base64url-encoded.

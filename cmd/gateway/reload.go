@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
+	"github.com/scim-gateway/scim-gateway/internal/cache"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/router"
@@ -155,7 +157,7 @@ func (r *reloader) reload(ctx context.Context, force bool) {
 		r.log.Error("config reload refused; the running configuration stays", "err", err)
 		return
 	}
-	set, err := openTargets(ctx, cfg, r.live.current())
+	set, err := openTargets(ctx, cfg, r.live.current(), r.live.store)
 	if err != nil {
 		r.log.Error("config reload refused; the running configuration stays", "err", err)
 		return
@@ -193,6 +195,8 @@ func needsRestart(running, next *config.Config) []string {
 		{"server.writeTimeout", a.WriteTimeout != b.WriteTimeout},
 		{"server.idleTimeout", a.IdleTimeout != b.IdleTimeout},
 		{"server.watchConfig", a.WatchConfig != b.WatchConfig},
+		{"cache.redis", !reflect.DeepEqual(running.Cache.Redis, next.Cache.Redis)},
+		{"cache.maxEntries", running.Cache.MaxEntries != next.Cache.MaxEntries},
 		{"log.format", running.Log.Format != next.Log.Format},
 	} {
 		if k.changed {
@@ -300,6 +304,7 @@ type liveTargets struct {
 	log     *slog.Logger
 	targets *router.Targets
 	health  *router.Health
+	store   cache.Store // the cache every set's adapters are wrapped with
 	cur     atomic.Pointer[targetSet]
 
 	mu      sync.Mutex // guards openAdapter.refs
@@ -307,8 +312,8 @@ type liveTargets struct {
 	closing chan struct{} // closed by close: retired sets are released at once
 }
 
-func newLiveTargets(log *slog.Logger, health *router.Health) *liveTargets {
-	return &liveTargets{log: log, targets: router.NewTargets(nil), health: health, closing: make(chan struct{})}
+func newLiveTargets(log *slog.Logger, health *router.Health, store cache.Store) *liveTargets {
+	return &liveTargets{log: log, targets: router.NewTargets(nil), health: health, store: store, closing: make(chan struct{})}
 }
 
 // current returns the set in force, nil before the first install.

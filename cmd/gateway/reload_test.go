@@ -311,14 +311,14 @@ func (failingConfig) Open(context.Context) (adapters.Adapter, error) {
 func TestOpenTargetsFailure(t *testing.T) {
 	kept, fresh := newGatedConfig(), newGatedConfig()
 	cfg := &config.Config{Targets: []config.Target{{Name: "kept", Adapter: "gated", Settings: kept}}}
-	prev, err := openTargets(t.Context(), cfg, nil)
+	prev, err := openTargets(t.Context(), cfg, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Targets = append(cfg.Targets,
 		config.Target{Name: "fresh", Adapter: "gated", Settings: fresh},
 		config.Target{Name: "broken", Adapter: "failing", Settings: failingConfig{}})
-	_, err = openTargets(t.Context(), cfg, prev)
+	_, err = openTargets(t.Context(), cfg, prev, nil)
 	if err == nil || err.Error() != `target "broken": open: vendor unreachable` {
 		t.Errorf("openTargets = %v, want target \"broken\": open: vendor unreachable", err)
 	}
@@ -340,7 +340,7 @@ func toStrings(v any) []string {
 // adds to every request.
 func BenchmarkTrack(b *testing.B) {
 	noop := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
-	live := newLiveTargets(slog.New(slog.NewTextHandler(io.Discard, nil)), router.NewHealth(router.HealthOptions{}))
+	live := newLiveTargets(slog.New(slog.NewTextHandler(io.Discard, nil)), router.NewHealth(router.HealthOptions{}), nil)
 	live.install(newTargetSet(0), 0)
 	for _, bc := range []struct {
 		name string

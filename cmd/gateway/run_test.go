@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/redis/go-redis/v9"
+	"github.com/scim-gateway/scim-gateway/internal/cache/redistest"
 	"io"
 	"net"
 	"net/http"
@@ -427,5 +429,34 @@ func TestDialable(t *testing.T) {
 		if got := dialable(tt.in); got != tt.want {
 			t.Errorf("dialable(%v) = %q, want %q", tt.in, got, tt.want)
 		}
+	}
+}
+
+// TestDemoRedis runs the demo with --redis: the cache lives in a real
+// redis-server, and /readyz reports it.
+func TestDemoRedis(t *testing.T) {
+	r := redistest.Start(t)
+	s := start(t, []string{"demo", "--listen", "127.0.0.1:0", "--token", "t", "--redis", "redis://" + r.Addr + "/2"}, os.Getenv)
+	base := waitFor(t, s.out, bannerRE, s.done)[1]
+	status, doc := call(t, "POST", base+"/targets/webex/scim/v2/Users", "t",
+		`{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"cached@example.com"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("POST = %d %v", status, doc)
+	}
+	id, _ := doc["id"].(string)
+	for range 2 {
+		if status, doc := call(t, "GET", base+"/targets/webex/scim/v2/Users/"+id, "t", ""); status != http.StatusOK {
+			t.Fatalf("GET = %d %v", status, doc)
+		}
+	}
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr, DB: 2})
+	defer rc.Close()
+	keys, err := rc.Keys(t.Context(), "scimgw:*").Result()
+	if err != nil || !strings.Contains(strings.Join(keys, " "), "webex") {
+		t.Errorf("keys in Redis db 2 after two GETs = %q, %v; want the webex target's entries", keys, err)
+	}
+	status, doc = call(t, "GET", base+"/readyz", "", "")
+	if redisDoc, _ := json.Marshal(doc["redis"]); status != http.StatusOK || !strings.Contains(string(redisDoc), `"ok"`) {
+		t.Errorf("/readyz = %d %v, want redis ok", status, doc)
 	}
 }

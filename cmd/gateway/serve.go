@@ -14,6 +14,7 @@ import (
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
+	"github.com/scim-gateway/scim-gateway/internal/cache"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/router"
@@ -46,8 +47,13 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 	}
 	authn := newSwapAuthenticator(verifier)
 	health := router.NewHealth(router.HealthOptions{Logger: log})
-	live := newLiveTargets(log, health)
-	set, err := openTargets(ctx, cfg, nil)
+	store, err := openCache(cfg, log, health)
+	if err != nil {
+		return err
+	}
+	defer closeCache(store, log)
+	live := newLiveTargets(log, health, store)
+	set, err := openTargets(ctx, cfg, nil, store)
 	if err != nil {
 		return err
 	}
@@ -65,6 +71,9 @@ func serveReloading(ctx context.Context, cfg *config.Config, src *configSource, 
 	// requests under way have ended: their spans are exported.
 	defer shutdownTelemetry(tel, log)
 	log.Info("telemetry", "traces", tel.Exporter(), "metrics", tel.MetricsHandler() != nil)
+	if r, ok := store.(*cache.Redis); ok {
+		defer telemetry.RegisterRedisUp(func() bool { return r.State().Healthy })()
+	}
 	h, err := router.New(router.Config{
 		Targets:            live.targets,
 		Authenticator:      authn,
@@ -182,7 +191,11 @@ func shutdownTelemetry(tel *telemetry.Telemetry, log *slog.Logger) {
 // set being served, or nil) keeps prev's adapter, with its state: the
 // memory store's data, a vendor client's tokens and breaker. On failure
 // the adapters opened here are closed again.
-func openTargets(ctx context.Context, cfg *config.Config, prev *targetSet) (*targetSet, error) {
+//
+// Each target's adapter is wrapped by the cache (store) as cfg.Cache says;
+// the wrapper holds no state of its own that a reload could lose: the
+// entries are in store.
+func openTargets(ctx context.Context, cfg *config.Config, prev *targetSet, store cache.Store) (*targetSet, error) {
 	opts := engine.Options{
 		DefaultPageSize:   cfg.Server.DefaultPageSize,
 		MaxPageSize:       cfg.Server.MaxPageSize,
@@ -203,11 +216,43 @@ func openTargets(ctx context.Context, cfg *config.Config, prev *targetSet) (*tar
 			opened = append(opened, oa)
 		}
 		set.adapters[t.Name] = oa
-		set.engines[t.Name] = engine.New(oa.adapter, opts)
+		served := oa.adapter
+		if o, on := cfg.Cache.Options(t.Name); on && store != nil {
+			served = cache.Wrap(served, store, o)
+		}
+		set.engines[t.Name] = engine.New(served, opts)
 		hc, _ := oa.adapter.(adapters.HealthChecker)
 		set.checks[t.Name] = hc
 	}
 	return set, nil
+}
+
+// openCache opens the store the cache section names (in process unless
+// cache.redis is set). A Redis store reports its health in /readyz and
+// logs each change of state.
+func openCache(cfg *config.Config, log *slog.Logger, health *router.Health) (cache.Store, error) {
+	store, err := cfg.Cache.Open(func(s cache.State) {
+		if s.Healthy {
+			log.Info("cache: redis answers again")
+		} else {
+			log.Warn("cache: redis unavailable; serving from the vendors", "err", s.LastError)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := store.(*cache.Redis); ok {
+		health.SetRedis(r)
+	}
+	return store, nil
+}
+
+func closeCache(store cache.Store, log *slog.Logger) {
+	if c, ok := store.(io.Closer); ok {
+		if err := c.Close(); err != nil {
+			log.Warn("closing the cache", "err", err)
+		}
+	}
 }
 
 // reusable returns the adapter s serves for target t, when t's adapter and

@@ -34,6 +34,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/registry"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
+	"github.com/scim-gateway/scim-gateway/internal/cache"
 	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
@@ -61,6 +62,10 @@ type Config struct {
 	// Telemetry is the `telemetry` section: traces and metrics
 	// (docs/observability.md). Changes take effect at a restart.
 	Telemetry telemetry.Config
+	// Cache is the `cache` section (docs/cache.md), its secrets resolved.
+	// The store it names (in process, or Redis) is opened once; a reload
+	// applies new TTLs and per-target settings.
+	Cache cache.Config
 	// Credentials is the credentials section as written.
 	Credentials Credentials
 	// Auth is Credentials resolved: hashes decoded, secrets read, keys
@@ -201,6 +206,7 @@ type file struct {
 	Server      Server           `yaml:"server"`
 	Log         Log              `yaml:"log"`
 	Telemetry   telemetry.Config `yaml:"telemetry"`
+	Cache       cache.Config     `yaml:"cache"`
 	Targets     []rawTarget      `yaml:"targets"`
 	Credentials Credentials      `yaml:"credentials"`
 }
@@ -260,11 +266,12 @@ func Parse(data []byte, dir string, getenv func(string) string) (*Config, error)
 		}
 		l.undecoded[ke.path] = true
 	}
-	cfg := &Config{Server: f.Server, Log: f.Log, Telemetry: f.Telemetry, Credentials: f.Credentials}
+	cfg := &Config{Server: f.Server, Log: f.Log, Telemetry: f.Telemetry, Cache: f.Cache, Credentials: f.Credentials}
 	l.server(&cfg.Server)
 	l.log(&cfg.Log)
 	l.telemetry(cfg.Telemetry)
 	cfg.Targets = l.targets(f.Targets)
+	l.cache(&cfg.Cache, cfg.Targets)
 	cfg.Auth = l.credentials(&f.Credentials, cfg.Targets)
 	if err := errors.Join(l.errs...); err != nil {
 		return nil, err
@@ -420,6 +427,26 @@ func (l *loader) telemetry(t telemetry.Config) {
 	for _, e := range errs {
 		key, msg, _ := strings.Cut(e.Error(), ": ")
 		l.errorf("telemetry."+key, "%s", msg)
+	}
+}
+
+// cache resolves the cache section's secrets and checks it, including that
+// every target it tunes exists.
+func (l *loader) cache(c *cache.Config, targets []Target) {
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	for _, err := range []error{
+		c.ResolveSecrets(adapters.Secrets{Getenv: l.getenv, Dir: l.dir}),
+		c.Validate(),
+		c.CheckTargets(names),
+	} {
+		for _, e := range splitJoined(err) {
+			if e != nil {
+				l.errs = append(l.errs, fmt.Errorf("cache.%w", e))
+			}
+		}
 	}
 }
 

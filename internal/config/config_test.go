@@ -561,3 +561,31 @@ func writePEM(t *testing.T, dir, name string) *ecdsa.PublicKey {
 	write(t, dir, name, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
 	return &k.PublicKey
 }
+
+func TestCache(t *testing.T) {
+	cfg := mustParse(t, minimal+`
+cache:
+  ttl: 2m
+  targets:
+    memory: {ttl: 30s}
+  redis:
+    addrs: ["127.0.0.1:6379"]
+    passwordEnv: REDIS_PASSWORD
+`, envOf(map[string]string{"REDIS_PASSWORD": "pw"}))
+	if o, on := cfg.Cache.Options("memory"); !on || o.TTL != 30*time.Second {
+		t.Errorf("cache options for memory = %+v, %v; want a 30s TTL", o, on)
+	}
+	_, err := config.Parse([]byte(minimal+`
+cache:
+  targets:
+    nope: {ttl: 1m}
+  redis:
+    addrs: ["127.0.0.1:6379"]
+    passwordEnv: UNSET
+`), t.TempDir(), noEnv)
+	for _, want := range []string{"cache.targets", "nope", "cache.redis.passwordEnv"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse error = %v, want it to name %q", err, want)
+		}
+	}
+}
