@@ -34,6 +34,7 @@ type options struct {
 	retry     RetryPolicy
 	limit     rate.Limit
 	burst     int
+	shared    Limiter // WithLimiter (limiter.go); replaces limit and burst
 	breaker   BreakerPolicy
 	hooks     []func(*http.Request)
 	wraps     []func(http.RoundTripper) http.RoundTripper

@@ -93,6 +93,7 @@ type Client struct {
 	timeout   time.Duration
 	retry     RetryPolicy
 	limiter   *rate.Limiter // nil: no limit
+	shared    Limiter       // WithLimiter; when set, limiter is nil
 	breaker   *breaker      // nil: off
 	hooks     []func(*http.Request)
 	log       *slog.Logger
@@ -157,6 +158,7 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 		logHeader: o.logHeader,
 		tp:        o.tp,
 		tracked:   tracked,
+		shared:    o.shared,
 		now:       o.now,
 		sleep:     o.sleep,
 		jitter:    rand.Float64,
@@ -184,7 +186,7 @@ func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
 		hc.Transport = rt
 		c.hc = &hc
 	}
-	if o.limit > 0 {
+	if o.limit > 0 && o.shared == nil {
 		burst := o.burst
 		if burst < 1 {
 			burst = max(1, int(float64(o.limit)+0.999999))
@@ -572,6 +574,9 @@ func (c *Client) admit(ctx context.Context, op string) error {
 		return &scim.Error{Status: http.StatusServiceUnavailable, RetryAfter: seconds(wait),
 			Detail: "the vendor is failing; requests are paused (circuit breaker open)",
 			Err:    fmt.Errorf("outbound: %s: circuit breaker open", op)}
+	}
+	if c.shared != nil {
+		return c.admitShared(ctx, op)
 	}
 	if c.limiter == nil {
 		return nil
