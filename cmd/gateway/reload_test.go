@@ -175,6 +175,7 @@ func TestReloadInFlight(t *testing.T) {
 	hup := withHUP(src)
 	gated := newGatedConfig()
 	cfg.Targets[0].Settings = gated
+	cfg.Cache.Disabled = true // concurrent Gets must each reach the gate, not share one
 	g := startGateway(t, cfg, src)
 	id := createUser(t, g.base, "alpha", "tok", "bjensen")
 
@@ -216,6 +217,7 @@ func TestReloadGrace(t *testing.T) {
 	hup := withHUP(src)
 	gated := newGatedConfig()
 	cfg.Targets[0].Settings = gated
+	cfg.Cache.Disabled = true // concurrent Gets must each reach the gate, not share one
 	g := startGateway(t, cfg, src)
 	res := getAsync(g.base+"/scim/v2/Users/x", "tok")
 	gated.waitEntered(t, 1)

@@ -274,6 +274,7 @@ func TestShutdownDrains(t *testing.T) {
 	cfg, _ := loadDoc(t, configDoc([]string{"alpha"}, []string{"tok"}, "  drainDelay: 2s\n"))
 	gated := newGatedConfig()
 	cfg.Targets[0].Settings = gated
+	cfg.Cache.Disabled = true // concurrent Gets must each reach the gate, not share one
 	g := startGateway(t, cfg, nil)
 	id := createUser(t, g.base, "alpha", "tok", "bjensen")
 
@@ -331,6 +332,7 @@ func TestShutdownTimeout(t *testing.T) {
 	cfg.Server.ShutdownTimeout = 50 * time.Millisecond
 	gated := newGatedConfig()
 	cfg.Targets[0].Settings = gated
+	cfg.Cache.Disabled = true // concurrent Gets must each reach the gate, not share one
 	g := startGateway(t, cfg, nil)
 	res := getAsync(g.base+"/scim/v2/Users/x", "tok")
 	gated.waitEntered(t, 1)
