@@ -4,6 +4,7 @@ package adapters
 
 import (
 	"context"
+	"errors"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
@@ -35,9 +36,16 @@ type Adapter interface {
 // Patcher is implemented by adapters whose vendor applies PATCH natively. The
 // engine calls it with normalized operations when Capabilities.Patch is set,
 // and otherwise emulates PATCH as Get, apply, Replace guarded by the version.
+//
+// A vendor that takes only some forms natively returns ErrPatchNotNative,
+// having sent nothing, for the others: the engine then emulates that PATCH.
 type Patcher interface {
 	Patch(ctx context.Context, rt *scim.ResourceType, id string, ops []scim.PatchOp, ifMatch string) (scim.Resource, error)
 }
+
+// ErrPatchNotNative is returned by Patcher.Patch for operations the vendor
+// cannot apply natively; nothing has been sent.
+var ErrPatchNotNative = errors.New("adapters: PATCH form not native to the vendor")
 
 // HealthChecker is implemented by adapters that can tell cheaply whether
 // their vendor answers, e.g. with the lightest authenticated read it has.

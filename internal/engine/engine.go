@@ -205,10 +205,13 @@ func (e *Engine) Patch(ctx context.Context, rt *scim.ResourceType, id string, op
 			}
 		}
 		out, err := e.patcher.Patch(ctx, rt, id, ops, ifMatch)
-		if err != nil {
+		switch {
+		case err == nil:
+			return project(rt, p, out), nil
+		case !errors.Is(err, adapters.ErrPatchNotNative):
 			return nil, fmt.Errorf("engine: patch %s %q: %w", rt.ID, id, err)
 		}
-		return project(rt, p, out), nil
+		// Not a form the vendor takes: emulate it below.
 	}
 	var lastErr error
 	for range patchAttempts {

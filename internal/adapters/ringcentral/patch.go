@@ -6,11 +6,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
-	"github.com/scim-gateway/scim-gateway/internal/translate"
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
-	"github.com/scim-gateway/scim-gateway/internal/translate/patch"
 )
 
 // nativePaths are the PATCH paths RingCentral takes with a string value
@@ -35,39 +34,28 @@ var nativePaths = func() map[string]string {
 	return m
 }()
 
-// Patch applies ops. When every operation is one RingCentral documents (a
-// path above with a scalar value), they go as one native PATCH; anything
-// else (object or array values, no path, other attributes) is emulated:
-// read the user, apply the operations, check the result as a PUT body and
-// put it back, so that callers get every PATCH form.
+// Patch sends ops as one native PATCH when every operation is one
+// RingCentral documents (a path above with a scalar value). Anything else
+// (object or array values, no path, other attributes) is
+// adapters.ErrPatchNotNative, and the engine emulates it with a read and a
+// replace, so callers get every PATCH form.
 func (a *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, ops []scim.PatchOp, _ string) (scim.Resource, error) {
 	if err := checkID(id); err != nil {
 		return nil, err
 	}
-	if native, ok := nativeOps(ops); ok {
-		body, err := json.Marshal(map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": native})
-		if err != nil {
-			return nil, err
-		}
-		resp, err := a.call(ctx, a.heavy, id, outbound.Request{Method: http.MethodPatch, Path: "/Users/" + id, Body: body, Op: "ringcentral.PatchUser"})
-		if err != nil {
-			return nil, err
-		}
-		return fromVendor(resp.Body)
+	native, ok := nativeOps(ops)
+	if !ok {
+		return nil, adapters.ErrPatchNotNative
 	}
-	cur, err := a.Get(ctx, rt, id)
+	body, err := json.Marshal(map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": native})
 	if err != nil {
 		return nil, err
 	}
-	next, err := patch.Apply(rt, cur, ops)
+	resp, err := a.call(ctx, a.heavy, id, outbound.Request{Method: http.MethodPatch, Path: "/Users/" + id, Body: body, Op: "ringcentral.PatchUser"})
 	if err != nil {
 		return nil, err
 	}
-	in, err := translate.Validate(rt, next, cur)
-	if err != nil {
-		return nil, err
-	}
-	return a.Replace(ctx, rt, id, in, "")
+	return fromVendor(resp.Body)
 }
 
 // nativeOps returns ops in the form RingCentral documents, and false when
