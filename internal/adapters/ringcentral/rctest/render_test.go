@@ -3,7 +3,6 @@ package rctest
 import (
 	"bytes"
 	"encoding/json"
-	"strings"
 	"testing"
 	"time"
 
@@ -158,19 +157,4 @@ func TestAppendUserWritesWhatEncodingJSONWrites(t *testing.T) {
 			t.Errorf("appendList:\n got %s\nwant %s", got, want)
 		}
 	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `a"b\c`, "<>&", "\u2028\u2029", "\x00\x1f\x7f", "x\xffy", "Zoë", "\xed\xa0\x80"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
-		}
-		if !strings.HasPrefix(string(want), `"`) {
-			t.Fatal(string(want))
-		}
-	})
 }
