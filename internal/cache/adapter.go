@@ -12,10 +12,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 )
 
@@ -35,6 +38,8 @@ type Options struct {
 	// Target names the namespace of the entries: keys are
 	// scimgw:v1:<target>:<type>:... Two decorators with the same Target
 	// over one Store share entries, as the replicas of one target do.
+	// It is also the target label of the decorator's spans and metrics;
+	// empty, the target telemetry.TargetFrom finds in the request's context.
 	Target string
 	// TTL bounds how long an entry lives, and so how long a change made
 	// behind the gateway's back (in the vendor's console) can go unseen.
@@ -65,6 +70,7 @@ type Adapter struct {
 	store   Store
 	ttl     time.Duration
 	hold    time.Duration
+	target  string // Options.Target, for telemetry
 	prefix  string // scimgw:v1:<target>:
 	flight  singleflight.Group
 
@@ -117,6 +123,12 @@ var (
 // be written keeps the decorator from reading s until it has started a new
 // generation there.
 //
+// Each Get, and each List the index answers, is one lookup: counted in
+// scim_gateway_cache_requests_total with its result (hit, miss, or error when
+// the store failed and the vendor answered) and, within a recorded trace, a
+// cache.Get or cache.Lookup span around it (and around the vendor call of a
+// miss). A write's invalidation is a cache.Invalidate span.
+//
 // The result implements adapters.Patcher and adapters.Bulker, and declares
 // them in Capabilities only when a does; it implements
 // adapters.HealthChecker only when a does.
@@ -127,7 +139,7 @@ func Wrap(a adapters.Adapter, s Store, opts Options) adapters.Adapter {
 	if opts.Hold <= 0 {
 		opts.Hold = DefaultHold
 	}
-	c := &Adapter{inner: a, store: s, ttl: opts.TTL, hold: opts.Hold, prefix: "scimgw:v1:" + escapeKey(opts.Target) + ":"}
+	c := &Adapter{inner: a, store: s, ttl: opts.TTL, hold: opts.Hold, target: opts.Target, prefix: "scimgw:v1:" + escapeKey(opts.Target) + ":"}
 	c.patcher, _ = a.(adapters.Patcher)
 	c.bulker, _ = a.(adapters.Bulker)
 	if hc, ok := a.(adapters.HealthChecker); ok {
@@ -236,20 +248,83 @@ func token() string {
 	return hex.EncodeToString(b[:])
 }
 
+// ---- telemetry ----
+
+// The decorator's own span attributes (besides telemetry's) and lookup span.
+const (
+	attrCacheIndex  = "cache.index"          // cache.Lookup: the indexed attribute, e.g. userName
+	attrCacheMarks  = "cache.marks"          // cache.Invalidate: entries marked one by one
+	attrCacheNewGen = "cache.new_generation" // cache.Invalidate: every entry of the target at once
+	opLookup        = "Lookup"               // the span cache.Lookup: a List the index answers
+)
+
+// outcome is how a lookup was answered, for its span and metric.
+type outcome struct {
+	result   telemetry.CacheResult
+	storeErr error // the store's failure, when result is CacheError
+}
+
+var (
+	hit  = outcome{result: telemetry.CacheHit}
+	miss = outcome{result: telemetry.CacheMiss}
+)
+
+func storeFailed(err error) outcome { return outcome{result: telemetry.CacheError, storeErr: err} }
+
+// observation is one lookup's telemetry: done is StartCache's, or nil when
+// the lookup is only counted.
+type observation struct {
+	target string
+	done   func(telemetry.CacheResult, error)
+}
+
+// targetOf is the target label: Options.Target, else the request's.
+func (c *Adapter) targetOf(ctx context.Context) string {
+	if c.target != "" {
+		return c.target
+	}
+	return telemetry.TargetFrom(ctx)
+}
+
+// observe starts the telemetry of a lookup named op. The span is made only
+// within a recorded trace: a parent-based sampler would drop it otherwise,
+// and skipping it keeps an untraced lookup free of allocations.
+func (c *Adapter) observe(ctx context.Context, op string) (context.Context, observation) {
+	o := observation{target: c.targetOf(ctx)}
+	if trace.SpanFromContext(ctx).IsRecording() {
+		ctx, o.done = telemetry.StartCache(ctx, op, o.target)
+	}
+	return ctx, o
+}
+
+// end records the lookup's outcome; err is what the caller gets, which
+// marks the span only when the store did not fail first.
+func (o observation) end(ctx context.Context, out outcome, err error) {
+	if out.result == telemetry.CacheError {
+		err = out.storeErr
+	}
+	if o.done != nil {
+		o.done(out.result, err)
+		return
+	}
+	telemetry.RecordCacheLookup(ctx, o.target, out.result)
+}
+
 // ---- reading ----
 
-// usable reports whether the store may be read for this request: after a
-// failed invalidation it may not, until a new generation has been written.
-func (c *Adapter) usable(ctx context.Context) bool {
+// usable returns nil when the store may be read for this request: after a
+// failed invalidation it may not, until a new generation has been written,
+// and the error is the store's failure to write it.
+func (c *Adapter) usable(ctx context.Context) error {
 	if !c.dirty.Load() {
-		return true
+		return nil
 	}
 	if err := c.newGeneration(ctx); err != nil {
 		c.bypassed.Add(1)
-		return false
+		return err
 	}
 	c.dirty.Store(false)
-	return true
+	return nil
 }
 
 // read returns what keys hold and the current generation, starting one
@@ -312,18 +387,27 @@ func (c *Adapter) shared(ctx context.Context, key string, fn func(ctx context.Co
 // Get returns resource id from the store, or from the wrapped adapter
 // (once for concurrent callers), filling the store.
 func (c *Adapter) Get(ctx context.Context, rt *scim.ResourceType, id string) (scim.Resource, error) {
-	if !c.usable(ctx) {
-		return c.inner.Get(ctx, rt, id)
+	ctx, o := c.observe(ctx, "Get")
+	r, out, err := c.get(ctx, rt, id)
+	o.end(ctx, out, err)
+	return r, err
+}
+
+func (c *Adapter) get(ctx context.Context, rt *scim.ResourceType, id string) (scim.Resource, outcome, error) {
+	if err := c.usable(ctx); err != nil {
+		r, verr := c.inner.Get(ctx, rt, id)
+		return r, storeFailed(err), verr
 	}
 	key := c.idKey(rt.ID, id)
 	slots, gen, err := c.read(ctx, key)
 	if err != nil {
 		c.bypassed.Add(1)
-		return c.inner.Get(ctx, rt, id)
+		r, verr := c.inner.Get(ctx, rt, id)
+		return r, storeFailed(err), verr
 	}
 	if r, ok := decodeResource(slots[0]); ok {
 		c.hits.Add(1)
-		return r, nil
+		return r, hit, nil
 	}
 	c.misses.Add(1)
 	// The flight key holds what the store showed: a read that saw a
@@ -341,9 +425,9 @@ func (c *Adapter) Get(ctx context.Context, rt *scim.ResourceType, id string) (sc
 		return r, nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, miss, err
 	}
-	return v.(scim.Resource).Clone(), nil
+	return v.(scim.Resource).Clone(), miss, nil
 }
 
 func decodeResource(s slot) (scim.Resource, bool) {
@@ -364,23 +448,24 @@ var indexAttrs = map[string][]string{
 	scim.GroupType.ID: {"displayName", "externalId"},
 }
 
-// lookup returns the index key that filter f asks for, when f is exactly
-// `attr eq "value"` on an indexed core attribute of rt.
-func (c *Adapter) lookup(rt *scim.ResourceType, f filter.Expr) (string, bool) {
+// lookup returns the index key that filter f asks for and the indexed
+// attribute, when f is exactly `attr eq "value"` on an indexed core
+// attribute of rt.
+func (c *Adapter) lookup(rt *scim.ResourceType, f filter.Expr) (key, attr string, ok bool) {
 	cmp, ok := f.(*filter.Compare)
 	if !ok || cmp.Op != filter.Eq || cmp.Path.Sub != "" || (cmp.Path.URN != "" && cmp.Path.URN != rt.Schema.ID) {
-		return "", false
+		return "", "", false
 	}
 	value, ok := cmp.Value.(string)
 	if !ok {
-		return "", false
+		return "", "", false
 	}
 	for _, name := range indexAttrs[rt.ID] {
 		if strings.EqualFold(cmp.Path.Attr, name) {
-			return c.indexKey(rt.ID, name, indexValue(rt, name, value)), true
+			return c.indexKey(rt.ID, name, indexValue(rt, name, value)), name, true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 // indexValue folds value when attr compares case-insensitively (userName,
@@ -396,29 +481,50 @@ func indexValue(rt *scim.ResourceType, attr, value string) string {
 // otherwise asks the wrapped adapter, recording a single match in the
 // index.
 func (c *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Query) (adapters.Page, error) {
-	key, ok := c.lookup(rt, q.Filter)
-	if !ok || !c.usable(ctx) {
+	key, attr, ok := c.lookup(rt, q.Filter)
+	if !ok {
 		return c.inner.List(ctx, rt, q)
+	}
+	ctx, o := c.observe(ctx, opLookup)
+	if o.done != nil {
+		trace.SpanFromContext(ctx).SetAttributes(attribute.String(attrCacheIndex, attr))
+	}
+	page, out, err := c.list(ctx, rt, q, key)
+	o.end(ctx, out, err)
+	return page, err
+}
+
+// list answers an index lookup of key. Its outcome is a hit only when the
+// store answered both the index and the resource.
+func (c *Adapter) list(ctx context.Context, rt *scim.ResourceType, q adapters.Query, key string) (adapters.Page, outcome, error) {
+	if err := c.usable(ctx); err != nil {
+		page, verr := c.inner.List(ctx, rt, q)
+		return page, storeFailed(err), verr
 	}
 	slots, gen, err := c.read(ctx, key)
 	if err != nil {
 		c.bypassed.Add(1)
-		return c.inner.List(ctx, rt, q)
+		page, verr := c.inner.List(ctx, rt, q)
+		return page, storeFailed(err), verr
 	}
+	out := miss
 	if s := slots[0]; s.ok {
 		// The index names a candidate; the answer is the resource as read
 		// by id (from the store or the vendor), and only if it still
 		// matches: a rename leaves the old value's entry behind.
-		r, err := c.Get(ctx, rt, string(s.payload))
+		r, got, err := c.get(ctx, rt, string(s.payload))
 		if err == nil && filter.Match(q.Filter, r, rt) {
 			page := adapters.Page{TotalResults: 1}
 			if max(q.StartIndex, 1) == 1 && q.Count != 0 {
 				page.Resources = []scim.Resource{r}
 			}
-			return page, nil
+			return page, got, nil
 		}
 		// Otherwise (no longer matches, gone, or the read failed) the
 		// vendor's List decides, as it would without the cache.
+		if got.result == telemetry.CacheError {
+			out = got
+		}
 	}
 	c.misses.Add(1)
 	fk := fmt.Sprintf("list\x00%s\x00%s\x00%d\x00%d\x00%s\x00%t\x00%s\x00%s", rt.ID, q.Filter, q.StartIndex, q.Count, q.SortBy, q.Descending, gen, slots[0].mark)
@@ -435,17 +541,17 @@ func (c *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 		return page, nil
 	})
 	if err != nil {
-		return adapters.Page{}, err
+		return adapters.Page{}, out, err
 	}
 	page := v.(adapters.Page)
-	out := adapters.Page{TotalResults: page.TotalResults, Resources: make([]scim.Resource, len(page.Resources))}
+	res := adapters.Page{TotalResults: page.TotalResults, Resources: make([]scim.Resource, len(page.Resources))}
 	for i, r := range page.Resources {
-		out.Resources[i] = r.Clone()
+		res.Resources[i] = r.Clone()
 	}
 	if page.Resources == nil {
-		out.Resources = nil
+		res.Resources = nil
 	}
-	return out, nil
+	return res, out, nil
 }
 
 // peek returns resource id as the store holds it, without asking the
@@ -701,21 +807,39 @@ func (e *effects) changed(id string, before, after scim.Resource, p *patchEffect
 	}
 }
 
-// apply writes the marks, or a new generation. A failure leaves the
-// decorator dirty: it reads nothing from the store until a new generation
-// is written. The write has happened, so a client that goes away does not
+// apply writes the marks, or a new generation, within a cache.Invalidate
+// span when the write's trace is recorded. A failure leaves the decorator
+// dirty: it reads nothing from the store until a new generation is
+// written. The write has happened, so a client that goes away does not
 // cancel its invalidation.
 func (e *effects) apply(ctx context.Context) {
-	c := e.c
-	ctx = context.WithoutCancel(ctx)
-	if e.everything || len(e.keys) > maxMarks {
-		if err := c.newGeneration(ctx); err != nil {
-			c.dirty.Store(true)
-		}
+	gen := e.everything || len(e.keys) > maxMarks
+	if !gen && len(e.keys) == 0 {
 		return
 	}
-	if len(e.keys) == 0 {
+	ctx = context.WithoutCancel(ctx)
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		e.write(ctx, gen)
 		return
+	}
+	marks := len(e.keys)
+	if gen {
+		marks = 0
+	}
+	ctx, span := telemetry.Start(ctx, "cache.Invalidate",
+		attribute.String(telemetry.AttrSCIMTarget, e.c.targetOf(ctx)),
+		attribute.Bool(attrCacheNewGen, gen), attribute.Int(attrCacheMarks, marks))
+	telemetry.End(span, e.write(ctx, gen))
+}
+
+func (e *effects) write(ctx context.Context, gen bool) error {
+	c := e.c
+	if gen {
+		err := c.newGeneration(ctx)
+		if err != nil {
+			c.dirty.Store(true)
+		}
+		return err
 	}
 	m := []byte(markPrefix + token())
 	entries := make([]Entry, len(e.keys))
@@ -723,9 +847,10 @@ func (e *effects) apply(ctx context.Context) {
 		entries[i] = Entry{Key: k, Value: m}
 	}
 	if err := c.store.Set(ctx, c.hold, entries...); err != nil {
-		_ = c.storeErr(err)
 		c.dirty.Store(true)
+		return c.storeErr(err)
 	}
+	return nil
 }
 
 // newGeneration makes every entry of the target stale at once.
