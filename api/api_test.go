@@ -29,6 +29,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/router"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 // loadDocument parses and validates the embedded document as OpenAPI 3.1.
@@ -121,6 +122,24 @@ func newHealth() *router.Health {
 	return h
 }
 
+// The validator decodes a response body by its media type, and knows
+// text/plain but not OpenMetrics, which is text too.
+func init() {
+	openapi3filter.RegisterBodyDecoder("application/openmetrics-text", openapi3filter.PlainBodyDecoder)
+}
+
+// metrics is the Prometheus handler the test gateways serve at /metrics,
+// from telemetry set up once for the package as serve does it: Setup
+// installs process-wide providers and instruments, so one setup serves the
+// parallel tests and the session's requests are counted in its scrape.
+var metrics = sync.OnceValues(func() (http.Handler, error) {
+	tel, err := telemetry.Setup(context.Background(), telemetry.Config{Exporter: telemetry.ExporterNone})
+	if err != nil {
+		return nil, err
+	}
+	return tel.MetricsHandler(), nil
+})
+
 // newGateway starts the gateway with the Health given, or, when nil, one
 // that is ready (newHealth).
 func newGateway(t *testing.T, doc *openapi3.T, health *router.Health) *gateway {
@@ -136,6 +155,10 @@ func newGateway(t *testing.T, doc *openapi3.T, health *router.Health) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mh, err := metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
 	h, err := router.New(router.Config{
 		Targets: router.NewTargets(map[string]*engine.Engine{
 			"memory": engine.New(memory.New(), engine.Options{}),
@@ -148,6 +171,7 @@ func newGateway(t *testing.T, doc *openapi3.T, health *router.Health) *gateway {
 		MaxBodyBytes:  maxBody,
 		Health:        health,
 		Build:         build,
+		Metrics:       mh,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -465,7 +489,7 @@ func TestReferenceAttributes(t *testing.T) {
 	}
 }
 
-// planned reports whether the operation ("GET /metrics") is marked
+// planned reports whether the operation ("GET /path") is marked
 // x-planned: described ahead of the code that serves it.
 func planned(doc *openapi3.T, op string) bool {
 	method, path, _ := strings.Cut(op, " ")

@@ -410,6 +410,23 @@ func TestSession(t *testing.T) {
 		if v := g.do(t, call{method: "GET", path: "/version", want: http.StatusOK}).json(t); v["version"] != build.Version || v["goVersion"] != build.GoVersion {
 			t.Errorf("GET /version = %v, want %+v", v, build)
 		}
+
+		// A scrape: the Prometheus text format, or OpenMetrics when asked for.
+		text := g.do(t, call{method: "GET", path: "/metrics", want: http.StatusOK})
+		if ct := text.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Errorf("GET /metrics: Content-Type %q, want the text format 0.0.4", ct)
+		}
+		if !strings.Contains(string(text.body), `scim_gateway_requests_total{`) || !strings.Contains(string(text.body), `target="memory"`) {
+			t.Errorf("GET /metrics does not count the session's requests:\n%.2000s", text.body)
+		}
+		om := g.do(t, call{method: "GET", path: "/metrics", header: map[string]string{"Accept": "application/openmetrics-text; version=1.0.0"}, want: http.StatusOK})
+		if ct := om.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/openmetrics-text") || !strings.HasSuffix(string(om.body), "# EOF\n") {
+			t.Errorf("GET /metrics asking for OpenMetrics: Content-Type %q, body ending %q", ct, om.body[max(0, len(om.body)-20):])
+		}
+		if r := g.do(t, call{method: "HEAD", path: "/metrics", want: http.StatusOK}); len(r.body) != 0 {
+			t.Errorf("HEAD /metrics: %d body bytes, want none", len(r.body))
+		}
+		g.do(t, call{method: "POST", path: "/metrics", body: `{}`, undocumented: true, want: http.StatusMethodNotAllowed})
 	})
 
 	t.Run("EveryOperationExercised", func(t *testing.T) {
