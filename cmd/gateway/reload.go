@@ -176,7 +176,9 @@ func (r *reloader) reload(ctx context.Context, force bool) {
 }
 
 // needsRestart lists the keys whose new values take effect only when the
-// process restarts: those of the listener and of the router.
+// process restarts: those of the listener and of the router, and what is
+// set up once for the process (the cache store, the log format, telemetry,
+// whose providers are process-wide).
 func needsRestart(running, next *config.Config) []string {
 	a, b := running.Server, next.Server
 	var keys []string
@@ -198,6 +200,7 @@ func needsRestart(running, next *config.Config) []string {
 		{"cache.redis", !reflect.DeepEqual(running.Cache.Redis, next.Cache.Redis)},
 		{"cache.maxEntries", running.Cache.MaxEntries != next.Cache.MaxEntries},
 		{"log.format", running.Log.Format != next.Log.Format},
+		{"telemetry", !reflect.DeepEqual(running.Telemetry, next.Telemetry)},
 	} {
 		if k.changed {
 			keys = append(keys, k.key)

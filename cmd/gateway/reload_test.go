@@ -18,6 +18,7 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 	"github.com/scim-gateway/scim-gateway/internal/router"
+	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
 
 // withHUP gives src a SIGHUP channel the test sends on.
@@ -256,7 +257,8 @@ func TestReloadNeedsRestart(t *testing.T) {
 }
 
 func TestNeedsRestart(t *testing.T) {
-	base := &config.Config{Server: config.Server{Listen: ":8080", WatchConfig: true}, Log: config.Log{Format: "json"}}
+	base := &config.Config{Server: config.Server{Listen: ":8080", WatchConfig: true}, Log: config.Log{Format: "json"},
+		Telemetry: telemetry.Config{Exporter: "none", SampleRatio: new(0.1), Metrics: new(true)}}
 	tests := []struct {
 		name string
 		edit func(c *config.Config)
@@ -275,6 +277,11 @@ func TestNeedsRestart(t *testing.T) {
 			c.Server.PublicURL, c.Server.MaxBodyBytes, c.Server.AnonymousDiscovery = "https://x", 1, true
 		}, []string{"server.publicURL", "server.maxBodyBytes", "server.anonymousDiscovery"}},
 		{"process", func(c *config.Config) { c.Server.WatchConfig, c.Log.Format = false, "text" }, []string{"server.watchConfig", "log.format"}},
+		{"telemetry exporter", func(c *config.Config) { c.Telemetry.Exporter = "otlp" }, []string{"telemetry"}},
+		{"telemetry sample ratio", func(c *config.Config) { c.Telemetry.SampleRatio = new(0.5) }, []string{"telemetry"}},
+		{"telemetry metrics off", func(c *config.Config) { c.Telemetry.Metrics = new(false) }, []string{"telemetry"}},
+		// Pointers compare by value: a reload decodes new ones.
+		{"telemetry same values", func(c *config.Config) { c.Telemetry.SampleRatio, c.Telemetry.Metrics = new(0.1), new(true) }, nil},
 	}
 	for _, tt := range tests {
 		next := *base
