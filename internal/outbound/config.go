@@ -95,6 +95,24 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ValidateAs is Validate for a block written under key in a larger
+// configuration: each problem is prefixed with "key." (client.timeout: ...).
+func (c *Config) ValidateAs(key string) []error {
+	err := c.Validate()
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		out[i] = fmt.Errorf("%s.%w", key, e)
+	}
+	return out
+}
+
 // Options turns c into options for New; zero fields add nothing, so the
 // defaults stay. Call Validate first.
 func (c *Config) Options() []Option {

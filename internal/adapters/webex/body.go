@@ -6,6 +6,7 @@ import (
 	"net/mail"
 	"strings"
 
+	"github.com/scim-gateway/scim-gateway/internal/jsonenc"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
@@ -224,10 +225,8 @@ func patchBody(rt *scim.ResourceType, ops []scim.PatchOp) map[string]any {
 	return map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": out}
 }
 
-func quote(s string) string {
-	b, _ := json.Marshal(s)
-	return string(b)
-}
+// quote writes s as a JSON string, the form of a string in filter text.
+func quote(s string) string { return string(jsonenc.AppendString(nil, s, false)) }
 
 func cloneMap(m map[string]any) map[string]any {
 	c := make(map[string]any, len(m))
