@@ -609,6 +609,9 @@ func (c *Adapter) Patch(ctx context.Context, rt *scim.ResourceType, id string, o
 		before = c.peek(ctx, rt, id)
 	}
 	out, err := c.patcher.Patch(ctx, rt, id, ops, ifMatch)
+	if errors.Is(err, adapters.ErrPatchNotNative) {
+		return nil, err // nothing was sent; the engine emulates through Get and Replace
+	}
 	e := effects{c: c, rt: rt}
 	if err != nil {
 		e.failed(err, id, nil)
