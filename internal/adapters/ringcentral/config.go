@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
 )
@@ -47,7 +49,8 @@ type Config struct {
 	// user is then read in full by id, at one more read each.
 	ShortListItems bool `yaml:"shortListItems"`
 
-	tokens outbound.TokenSource // resolved by ResolveSecrets
+	tokens outbound.TokenSource                         // resolved by ResolveSecrets
+	fetch  func(context.Context) (*oauth2.Token, error) // the OAuth grant, when not a static token
 }
 
 // Auth is the `auth` block: a static access token (tokenEnv/tokenFile), or
@@ -114,7 +117,8 @@ func (c *Config) ResolveSecrets(s adapters.Secrets) error {
 		}
 		g := outbound.AssertionGrant{HTTPClient: hc, TokenURL: tokenURL, ClientID: a.ClientID, ClientSecret: secret,
 			Assertion: jwt, AuthStyle: outbound.AuthStyleHeader}
-		c.tokens = outbound.NewTokenCache(g.Fetch(), tokenEarly)
+		c.fetch = g.Fetch()
+		c.tokens = outbound.NewTokenCache(c.fetch, tokenEarly)
 		return nil
 	}
 	refresh, err := s.Read("auth.refreshToken", a.RefreshTokenEnv, a.RefreshTokenFile)
@@ -130,9 +134,25 @@ func (c *Config) ResolveSecrets(s adapters.Secrets) error {
 		}
 		g.OnRotate = func(rt string) { _ = writeSecret(file, rt) }
 	}
-	c.tokens = outbound.NewTokenCache(g.Fetch(), tokenEarly)
+	c.fetch = g.Fetch()
+	c.tokens = outbound.NewTokenCache(c.fetch, tokenEarly)
 	return nil
 }
+
+// Share implements adapters.Sharer: the access token an OAuth grant gets
+// is shared by the replicas, so that they make one token call an hour
+// between them (the Auth group allows 5 a minute, VENDORS.md 2.10) and
+// one refresh does not kill the others' tokens (VENDORS.md 2.2). Only the
+// access token is shared: with several replicas use a JWT credential, not
+// a rotating refresh token (docs/cache.md). The usage groups' pacing stays
+// in process.
+func (c *Config) Share(s adapters.Shared) {
+	if s.Tokens != nil && c.fetch != nil {
+		c.tokens = s.Tokens(c.fetch, tokenEarly)
+	}
+}
+
+var _ adapters.Sharer = (*Config)(nil)
 
 // tokenEarly refreshes an access token (1 hour) five minutes before it
 // expires: RingCentral asks for proactive refreshes, not refreshes on 401.

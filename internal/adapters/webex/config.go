@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
+
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
 )
@@ -47,7 +50,9 @@ type Config struct {
 	// search (VENDORS.md 1.3). False saves the call and leaves groups out.
 	UserGroups *bool `yaml:"userGroups"`
 
-	tokens outbound.TokenSource // resolved by ResolveSecrets
+	tokens  outbound.TokenSource                           // resolved by ResolveSecrets
+	fetch   func(context.Context) (*oauth2.Token, error)   // the OAuth grant, when not a static token
+	limiter func(string, rate.Limit, int) outbound.Limiter // adapters.Shared.Limiter, set by Share
 }
 
 // Auth is the `auth` block. Exactly one way is configured:
@@ -115,7 +120,8 @@ func (c *Config) ResolveSecrets(s adapters.Secrets) error {
 			ClientID: a.ClientID, ClientSecret: secret, RefreshToken: refresh,
 			AuthStyle: outbound.AuthStyleParams,
 		}
-		c.tokens = outbound.NewTokenCache(g.Fetch(), tokenEarly)
+		c.fetch = g.Fetch()
+		c.tokens = outbound.NewTokenCache(c.fetch, tokenEarly)
 		return nil
 	}
 	authz, err := s.Read("auth.authorizerToken", a.AuthorizerTokenEnv, a.AuthorizerTokenFile)
@@ -130,9 +136,23 @@ func (c *Config) ResolveSecrets(s adapters.Secrets) error {
 		ClientID:    a.ClientID, ClientSecret: secret,
 		TargetOrgID: c.OrgID, RefreshToken: refresh,
 	}
-	c.tokens = outbound.NewTokenCache(g.Fetch(), tokenEarly)
+	c.fetch = g.Fetch()
+	c.tokens = outbound.NewTokenCache(c.fetch, tokenEarly)
 	return nil
 }
+
+// Share implements adapters.Sharer: the access token an OAuth grant gets
+// (a static token has nothing to share) and the client's rateLimit, when
+// set, are shared by the replicas. The refresh token stays each replica's
+// own (docs/cache.md says what that means for rotating ones).
+func (c *Config) Share(s adapters.Shared) {
+	if s.Tokens != nil && c.fetch != nil {
+		c.tokens = s.Tokens(c.fetch, tokenEarly)
+	}
+	c.limiter = s.Limiter
+}
+
+var _ adapters.Sharer = (*Config)(nil)
 
 // tokenEarly is how long before its expiry an access token is replaced:
 // Webex access tokens last days, so an hour loses nothing.
@@ -179,7 +199,11 @@ func (c *Config) Open(_ context.Context) (adapters.Adapter, error) {
 	if c.UserGroups != nil && !*c.UserGroups {
 		opts = append(opts, WithoutUserGroups())
 	}
-	return New(cmp.Or(c.BaseURL, DefaultBaseURL), c.OrgID, c.tokens, c.Client.Options(), opts...)
+	client := c.Client.Options()
+	if c.limiter != nil && c.Client.RateLimit > 0 {
+		client = append(client, outbound.WithLimiter(c.limiter("", rate.Limit(c.Client.RateLimit), c.Client.Burst)))
+	}
+	return New(cmp.Or(c.BaseURL, DefaultBaseURL), c.OrgID, c.tokens, client, opts...)
 }
 
 func unjoin(err error) []error {
