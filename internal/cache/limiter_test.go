@@ -239,3 +239,23 @@ func TestSharedLimiterNoLimit(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSharedLimiter is the cost a shared limit adds to each vendor
+// call: one script call to Redis (loopback here), under a limit never
+// reached.
+func BenchmarkSharedLimiter(b *testing.B) {
+	srv := redistest.Start(b)
+	c := cache.Config{Redis: &cache.RedisConfig{Addrs: []string{srv.Addr}, Timeout: time.Second}}
+	r, err := c.Redis.Open(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	l := cache.SharedLimiter(r, "bench", "", 1e9, 1e9, cache.LimiterOptions{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if wait, err := l.Allow(b.Context()); wait != 0 || err != nil {
+			b.Fatalf("Allow = %s, %v", wait, err)
+		}
+	}
+}

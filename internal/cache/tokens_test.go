@@ -320,3 +320,25 @@ func TestSharedTokensLock(t *testing.T) {
 		t.Fatalf("b.Token = %q, %v; want tok-2", tok, err)
 	}
 }
+
+// BenchmarkSharedTokens is what Token costs once the token is in hand: the
+// replica's in-process copy, no Redis call.
+func BenchmarkSharedTokens(b *testing.B) {
+	srv := redistest.Start(b)
+	c := cache.Config{Redis: &cache.RedisConfig{Addrs: []string{srv.Addr}, Timeout: time.Second}}
+	r, err := c.Redis.Open(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	fetch := func(context.Context) (*oauth2.Token, error) {
+		return &oauth2.Token{AccessToken: "tok", Expiry: time.Now().Add(time.Hour)}, nil
+	}
+	tokens := cache.SharedTokens(fetch, time.Minute, r, "bench", cache.TokenOptions{})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tokens.Token(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
