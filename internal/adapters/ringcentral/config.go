@@ -190,11 +190,7 @@ func (c *Config) Validate() error {
 	if c.Limits.Window < 0 {
 		errs = append(errs, fmt.Errorf("limits.window: must not be negative, got %s", c.Limits.Window))
 	}
-	if err := c.Client.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("client.%w", e))
-		}
-	}
+	errs = append(errs, c.Client.ValidateAs("client")...)
 	return errors.Join(errs...)
 }
 
@@ -211,11 +207,4 @@ func (c *Config) Open(_ context.Context) (adapters.Adapter, error) {
 		opts = append(opts, WithShortListItems())
 	}
 	return New(cmp.Or(c.BaseURL, DefaultBaseURL), c.tokens, c.Client.Options(), opts...)
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }

@@ -178,11 +178,7 @@ func (c *Config) Validate() error {
 	if c.MaxPageSize < 0 {
 		errs = append(errs, fmt.Errorf("maxPageSize: must not be negative, got %d", c.MaxPageSize))
 	}
-	if err := c.Client.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("client.%w", e))
-		}
-	}
+	errs = append(errs, c.Client.ValidateAs("client")...)
 	return errors.Join(errs...)
 }
 
@@ -204,11 +200,4 @@ func (c *Config) Open(_ context.Context) (adapters.Adapter, error) {
 		client = append(client, outbound.WithLimiter(c.limiter("", rate.Limit(c.Client.RateLimit), c.Client.Burst)))
 	}
 	return New(cmp.Or(c.BaseURL, DefaultBaseURL), c.OrgID, c.tokens, client, opts...)
-}
-
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
