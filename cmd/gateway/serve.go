@@ -12,11 +12,15 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
+
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/auth"
 	"github.com/scim-gateway/scim-gateway/internal/cache"
 	"github.com/scim-gateway/scim-gateway/internal/config"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
+	"github.com/scim-gateway/scim-gateway/internal/outbound"
 	"github.com/scim-gateway/scim-gateway/internal/router"
 	"github.com/scim-gateway/scim-gateway/internal/telemetry"
 )
@@ -207,6 +211,7 @@ func openTargets(ctx context.Context, cfg *config.Config, prev *targetSet, store
 	for _, t := range cfg.Targets {
 		oa := prev.reusable(t)
 		if oa == nil {
+			share(t, cfg.Cache.Replicas, store)
 			a, err := t.Settings.Open(ctx)
 			if err != nil {
 				closeAdapters(opened, nil)
@@ -225,6 +230,25 @@ func openTargets(ctx context.Context, cfg *config.Config, prev *targetSet, store
 		set.checks[t.Name] = hc
 	}
 	return set, nil
+}
+
+// share lets the replicas share target t's vendor token and rate limit in
+// Redis, when the cache has a Redis store and t's adapter can. It is
+// called just before Open, after reusable compared t's settings.
+func share(t config.Target, replicas int, store cache.Store) {
+	r, isRedis := store.(*cache.Redis)
+	sh, ok := t.Settings.(adapters.Sharer)
+	if !isRedis || !ok {
+		return
+	}
+	sh.Share(adapters.Shared{
+		Tokens: func(fetch func(context.Context) (*oauth2.Token, error), early time.Duration) outbound.TokenSource {
+			return cache.SharedTokens(fetch, early, r, t.Name, cache.TokenOptions{})
+		},
+		Limiter: func(group string, limit rate.Limit, burst int) outbound.Limiter {
+			return cache.SharedLimiter(r, t.Name, group, limit, burst, cache.LimiterOptions{Replicas: replicas})
+		},
+	})
 }
 
 // openCache opens the store the cache section names (in process unless

@@ -39,6 +39,10 @@ type Config struct {
 	MaxEntries int `yaml:"maxEntries"`
 	// Targets tunes targets by name; the others take the values above.
 	Targets map[string]TargetConfig `yaml:"targets"`
+	// Replicas is how many gateway replicas share each target's vendor
+	// limit. While Redis is down each replica limits itself to the limit
+	// divided by Replicas (LimiterOptions.Replicas). Default 1.
+	Replicas int `yaml:"replicas"`
 	// Redis, when set, is the store every replica shares. Without it each
 	// replica caches in process, which is right for one replica only:
 	// writes through one replica do not reach another's entries.
@@ -145,6 +149,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxEntries < 0 {
 		bad("maxEntries", "must not be negative, got %d", c.MaxEntries)
+	}
+	if c.Replicas < 0 {
+		bad("replicas", "must not be negative, got %d", c.Replicas)
 	}
 	for name, t := range c.Targets {
 		if name == "" {

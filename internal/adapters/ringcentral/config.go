@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
@@ -51,6 +52,9 @@ type Config struct {
 
 	tokens outbound.TokenSource                         // resolved by ResolveSecrets
 	fetch  func(context.Context) (*oauth2.Token, error) // the OAuth grant, when not a static token
+	// limiter, set by Share, makes a usage group's limit shared by the
+	// replicas (adapters.Shared.Limiter).
+	limiter func(group string, r rate.Limit, burst int) outbound.Limiter
 }
 
 // Auth is the `auth` block: a static access token (tokenEnv/tokenFile), or
@@ -142,14 +146,16 @@ func (c *Config) ResolveSecrets(s adapters.Secrets) error {
 // Share implements adapters.Sharer: the access token an OAuth grant gets
 // is shared by the replicas, so that they make one token call an hour
 // between them (the Auth group allows 5 a minute, VENDORS.md 2.10) and
-// one refresh does not kill the others' tokens (VENDORS.md 2.2). Only the
-// access token is shared: with several replicas use a JWT credential, not
-// a rotating refresh token (docs/cache.md). The usage groups' pacing stays
-// in process.
+// one refresh does not kill the others' tokens (VENDORS.md 2.2). Of the
+// credentials only the access token is shared: with several replicas use
+// a JWT credential, not a rotating refresh token (docs/cache.md). Each
+// usage group's pacing is shared too, so that the replicas together stay
+// under the account's limits.
 func (c *Config) Share(s adapters.Shared) {
 	if s.Tokens != nil && c.fetch != nil {
 		c.tokens = s.Tokens(c.fetch, tokenEarly)
 	}
+	c.limiter = s.Limiter
 }
 
 var _ adapters.Sharer = (*Config)(nil)
@@ -205,6 +211,9 @@ func (c *Config) Open(_ context.Context) (adapters.Adapter, error) {
 	opts := []Option{WithLimits(c.Limits), WithMaxPageSize(c.MaxPageSize)}
 	if c.ShortListItems {
 		opts = append(opts, WithShortListItems())
+	}
+	if c.limiter != nil {
+		opts = append(opts, WithLimiters(c.limiter))
 	}
 	return New(cmp.Or(c.BaseURL, DefaultBaseURL), c.tokens, c.Client.Options(), opts...)
 }

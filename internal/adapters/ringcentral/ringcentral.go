@@ -40,6 +40,7 @@ type Adapter struct {
 	tokens       outbound.TokenSource
 	maxPage      int
 	shortList    bool
+	limiter      func(group string, r rate.Limit, burst int) outbound.Limiter
 	log          *slog.Logger
 }
 
@@ -62,6 +63,13 @@ func WithMaxPageSize(n int) Option {
 // list results lack phoneNumbers and addresses.
 func WithShortListItems() Option { return func(a *Adapter) { a.shortList = true } }
 
+// WithLimiters makes each usage group's pacing a limit shared by the
+// gateway's replicas: limiter returns the limit for group "light" or
+// "heavy" at the rate and burst the group would pace itself at.
+func WithLimiters(limiter func(group string, r rate.Limit, burst int) outbound.Limiter) Option {
+	return func(a *Adapter) { a.limiter = limiter }
+}
+
 // WithLogger sets where vendor errors are logged.
 func WithLogger(l *slog.Logger) Option { return func(a *Adapter) { a.log = l } }
 
@@ -75,10 +83,10 @@ func New(baseURL string, tokens outbound.TokenSource, client []outbound.Option, 
 	}
 	base := strings.TrimSuffix(baseURL, "/") + "/scim/v2"
 	var err error
-	if a.light, err = newGroup(base, tokens, a.limits.Light, a.limits.Window, client); err != nil {
+	if a.light, err = a.newGroup("light", base, tokens, a.limits.Light, client); err != nil {
 		return nil, fmt.Errorf("ringcentral: %w", err)
 	}
-	if a.heavy, err = newGroup(base, tokens, a.limits.Heavy, a.limits.Window, client); err != nil {
+	if a.heavy, err = a.newGroup("heavy", base, tokens, a.limits.Heavy, client); err != nil {
 		return nil, fmt.Errorf("ringcentral: %w", err)
 	}
 	return a, nil
@@ -99,13 +107,19 @@ type group struct {
 // it on top of 5% of the window.
 const jitter = 25 * time.Millisecond
 
-// newGroup builds a group's client. A 429 without Retry-After waits 30
-// seconds (VENDORS.md 2.10). The target's own client settings come last
-// and win.
-func newGroup(base string, tokens outbound.TokenSource, limit int, window time.Duration, client []outbound.Option) (*group, error) {
+// newGroup builds the client of usage group name. A 429 without
+// Retry-After waits 30 seconds (VENDORS.md 2.10). The pacing is shared by
+// the replicas when a.limiter is set. The target's own client settings
+// come last and win.
+func (a *Adapter) newGroup(name, base string, tokens outbound.TokenSource, limit int, client []outbound.Option) (*group, error) {
+	window := a.limits.Window
 	gap := (window + window/20 + jitter) / time.Duration(limit)
+	pace := outbound.WithRateLimit(rate.Every(gap), 1)
+	if a.limiter != nil {
+		pace = outbound.WithLimiter(a.limiter(name, rate.Every(gap), 1))
+	}
 	opts := append([]outbound.Option{
-		outbound.WithRateLimit(rate.Every(gap), 1),
+		pace,
 		outbound.WithRetry(outbound.RetryPolicy{Wait429: 30 * time.Second}),
 	}, client...)
 	c, err := outbound.New(base, tokens, opts...)
