@@ -381,3 +381,48 @@ func TestHealth(t *testing.T) {
 		t.Errorf("Health with a revoked token = %v, want the 502 of a refused credential", err)
 	}
 }
+
+// TestGroupMembersPastFiveHundred: GET /Groups/{id} stops at 500 members
+// (VENDORS.md 1.7); the adapter reads the rest from the Members endpoint.
+func TestGroupMembersPastFiveHundred(t *testing.T) {
+	a, v := open(t, nil)
+	e := engine.New(a, engine.Options{})
+	const n = 620
+	var ops []scim.BulkOperation
+	var members []any
+	for i := range n {
+		ops = append(ops, scim.BulkOperation{Method: "POST", Path: "/Users", BulkID: fmt.Sprint("u", i),
+			Data: map[string]any{"schemas": []any{scim.UserSchema}, "userName": fmt.Sprintf("m%03d@example.com", i)}})
+		members = append(members, map[string]any{"value": fmt.Sprint("bulkId:u", i)})
+	}
+	ops = append(ops, scim.BulkOperation{Method: "POST", Path: "/Groups", BulkID: "g",
+		Data: map[string]any{"schemas": []any{scim.GroupSchema}, "displayName": "Big", "members": members}})
+	resp, err := e.Bulk(t.Context(), scim.BulkRequest{Schemas: []string{scim.BulkRequestSchema}, Operations: ops})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := resp.Operations[n]
+	if g.Status != "201" {
+		t.Fatalf("group create: %s %v", g.Status, g.Response)
+	}
+	v.reset()
+	group, err := a.Get(t.Context(), webex.GroupType, strings.TrimPrefix(g.Location, "/Groups/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(scim.AsList(group["members"])); got != n {
+		t.Errorf("group has %d members, want %d", got, n)
+	}
+	pages := 0
+	for _, x := range v.exchanges() {
+		if strings.HasSuffix(x.Path, "/Members") {
+			pages++
+			if c := x.Query.Get("count"); c != "500" {
+				t.Errorf("Members page with count %s, want 500 (the maximum)", c)
+			}
+		}
+	}
+	if pages != 2 {
+		t.Errorf("%d Members pages read for %d members, want 2", pages, n)
+	}
+}
