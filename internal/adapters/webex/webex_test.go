@@ -167,8 +167,10 @@ func TestNoDuplicateCreate(t *testing.T) {
 			if n := srv.Count(rt.ID); n != 1 {
 				t.Errorf("%d %ss stored, want exactly 1", n, rt.ID)
 			}
-			if xs := srv.exchanges(); len(xs) == 0 || xs[0].Method != http.MethodPost || xs[0].Status != 0 {
-				t.Errorf("the first exchange was %+v, want a POST whose connection was dropped", xs[0])
+			// The log is written when the handler returns, so the dropped
+			// POST may come after the lookup it caused.
+			if !slices.ContainsFunc(srv.exchanges(), func(x exchange) bool { return x.Method == http.MethodPost && x.Status == 0 }) {
+				t.Errorf("no POST had its connection dropped: %+v", srv.exchanges())
 			}
 		})
 	}
