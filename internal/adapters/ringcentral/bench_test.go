@@ -130,7 +130,7 @@ func heapBytes() uint64 {
 }
 
 // peakSampler samples the live heap (after a collection, so garbage the
-// collector has not reached yet does not count) every 20ms until stop.
+// collector has not reached yet does not count) every 100ms until stop.
 type peakSampler struct {
 	done chan struct{}
 	wg   sync.WaitGroup
@@ -142,7 +142,7 @@ func newPeak() *peakSampler {
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		t := time.NewTicker(20 * time.Millisecond)
+		t := time.NewTicker(100 * time.Millisecond)
 		defer t.Stop()
 		for {
 			runtime.GC()

@@ -15,9 +15,11 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
+// listResponse is a ListResponse, its users decoded once (not kept raw and
+// decoded again: a residual filter reads every user of the account).
 type listResponse struct {
-	TotalResults int               `json:"totalResults"`
-	Resources    []json.RawMessage `json:"Resources"`
+	TotalResults int              `json:"totalResults"`
+	Resources    []map[string]any `json:"Resources"`
 }
 
 func decodeList(body []byte) (*listResponse, error) {
@@ -40,6 +42,11 @@ func fromVendor(body []byte) (scim.Resource, error) {
 	if err := json.Unmarshal(body, &in); err != nil || in == nil {
 		return nil, badVendorBody("a user", err)
 	}
+	return fromVendorMap(in), nil
+}
+
+// fromVendorMap is fromVendor for a user already decoded.
+func fromVendorMap(in map[string]any) scim.Resource {
 	out := scim.Resource{}
 	schemas := []any{scim.UserSchema}
 	for k, v := range in {
@@ -73,7 +80,7 @@ func fromVendor(body []byte) (scim.Resource, error) {
 	meta["resourceType"] = "User"
 	meta["version"] = contentVersion(out)
 	out["meta"] = meta
-	return out, nil
+	return out
 }
 
 // contentVersion is a weak ETag of r's content (encoding/json sorts keys,

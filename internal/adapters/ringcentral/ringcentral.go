@@ -197,11 +197,11 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 	if q.Count == 0 {
 		return page, nil
 	}
-	for _, raw := range list.Resources {
-		r, err := fromVendor(raw)
-		if err != nil {
-			return adapters.Page{}, err
+	for _, item := range list.Resources {
+		if item == nil {
+			return adapters.Page{}, badVendorBody("a list", errors.New("a null user"))
 		}
+		r := fromVendorMap(item)
 		if a.shortList {
 			if r, err = a.Get(ctx, rt, r.ID()); err != nil {
 				return adapters.Page{}, err

@@ -10,10 +10,11 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
-// listResponse is a Webex ListResponse (VENDORS.md 1.4).
+// listResponse is a Webex ListResponse (VENDORS.md 1.4), its resources
+// decoded once.
 type listResponse struct {
-	TotalResults int               `json:"totalResults"`
-	Resources    []json.RawMessage `json:"Resources"`
+	TotalResults int              `json:"totalResults"`
+	Resources    []map[string]any `json:"Resources"`
 }
 
 func decodeList(body []byte) (*listResponse, error) {
@@ -39,6 +40,11 @@ func fromVendor(rt *scim.ResourceType, body []byte) (scim.Resource, error) {
 	if err := json.Unmarshal(body, &in); err != nil || in == nil {
 		return nil, badVendorBody(rt.ID, err)
 	}
+	return fromVendorMap(rt, in), nil
+}
+
+// fromVendorMap is fromVendor for a resource already decoded.
+func fromVendorMap(rt *scim.ResourceType, in map[string]any) scim.Resource {
 	out := scim.Resource{}
 	schemas := []any{rt.Schema.ID}
 	for k, v := range in {
@@ -72,7 +78,7 @@ func fromVendor(rt *scim.ResourceType, body []byte) (scim.Resource, error) {
 			}
 		}
 	}
-	return out, nil
+	return out
 }
 
 // memberFromVendor maps a Webex member type (user, group, machine) to the

@@ -117,9 +117,8 @@ func (a *Adapter) fillGroups(ctx context.Context, r scim.Resource) error {
 		return err
 	}
 	delete(r, "groups")
-	for _, raw := range list.Resources {
-		var u map[string]any
-		if json.Unmarshal(raw, &u) == nil && u["id"] == r.ID() {
+	for _, u := range list.Resources {
+		if u["id"] == r.ID() {
 			if groups := vendorGroups(u["groups"]); len(groups) > 0 {
 				r["groups"] = groups
 			}
@@ -195,11 +194,11 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 	if q.Count == 0 {
 		return page, nil
 	}
-	for _, raw := range list.Resources {
-		r, err := fromVendor(rt, raw)
-		if err != nil {
-			return adapters.Page{}, err
+	for _, item := range list.Resources {
+		if item == nil {
+			return adapters.Page{}, badVendorBody("a list", errors.New("a null resource"))
 		}
+		r := fromVendorMap(rt, item)
 		if rt == UserType {
 			r["groups"] = vendorGroups(r["groups"])
 			if len(scim.AsList(r["groups"])) == 0 {
