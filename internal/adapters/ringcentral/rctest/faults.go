@@ -3,34 +3,19 @@ package rctest
 import (
 	"bytes"
 	"net/http"
-	"time"
+
+	"github.com/scim-gateway/scim-gateway/internal/simtest"
 )
 
-// Fault is what a WithFault function asks of one request. The zero Fault
-// lets the request through.
-type Fault struct {
-	// Status, when non-zero, answers that status instead of handling the
-	// request, with the body RingCentral uses for it (VENDORS.md 2.9): a
-	// platform body for 401 (OAU-149) and 429 (CMN-301, with Retry-After),
-	// a SCIM error for the rest. Such a request is not counted by the rate
-	// limiter.
-	Status int
-	// Drop closes the connection without an answer.
-	Drop bool
-	// AfterApply handles the request first (its effects are kept, and it
-	// counts against the rate limit) and only then answers Status or drops
-	// the connection: the "outcome unknown" case of a write that happened
-	// although the client saw it fail.
-	AfterApply bool
-	// RetryAfter is the Retry-After of a 429 or 503 Status, rounded up to
-	// whole seconds; zero means 1 second.
-	RetryAfter time.Duration
-}
+// Fault is what a WithFault function asks of one request (see
+// simtest.Fault). A Status is answered with the body RingCentral uses for
+// it (VENDORS.md 2.9): a platform body for 401 (OAU-149) and 429 (CMN-301,
+// with Retry-After), a SCIM error for the rest; such a request is not
+// counted by the rate limiter, unless AfterApply handled it first.
+type Fault = simtest.Fault
 
-func (f Fault) isZero() bool { return f.Status == 0 && !f.Drop }
-
-// apiError is the answer a fault's Status asks for.
-func (f Fault) apiError() *apiError {
+// faultError is the answer a fault's Status asks for.
+func faultError(f Fault) *apiError {
 	var e *apiError
 	switch f.Status {
 	case http.StatusUnauthorized:
@@ -47,19 +32,6 @@ func (f Fault) apiError() *apiError {
 		}
 	}
 	return e
-}
-
-// drop closes the client's connection without an answer: through the
-// Hijacker when the connection offers one, else by aborting the handler,
-// which net/http turns into a closed connection.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
 }
 
 // buffer is a ResponseWriter that keeps the answer, so that the simulator

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scim-gateway/scim-gateway/internal/simtest"
 )
 
 // maxBody caps a request body: the maxPayloadSize of the
@@ -208,7 +210,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fault = s.cfg.fault(r)
 	}
 	buf := &buffer{header: http.Header{}}
-	if fault.isZero() || fault.AfterApply {
+	if fault.IsZero() || fault.AfterApply {
 		s.handle(buf, r, body, isToken)
 	}
 	status := buf.status
@@ -233,9 +235,9 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case fault.Drop:
-		drop(w)
+		simtest.Drop(w)
 	case fault.Status != 0:
-		s.writeError(w, r, fault.apiError())
+		s.writeError(w, r, faultError(fault))
 	default:
 		buf.copyTo(w)
 	}

@@ -5,30 +5,17 @@ import (
 	"math"
 	"net/http"
 	"time"
+
+	"github.com/scim-gateway/scim-gateway/internal/simtest"
 )
 
-// Fault is what a WithFault function asks of one request. The zero Fault
-// lets the request through.
-type Fault struct {
-	// Status, when non-zero, answers that status instead of handling the
-	// request, with the body of its family (VENDORS.md 1.10) and, for 429
-	// and 503, a Retry-After header.
-	Status int
-	// Drop closes the connection without an answer.
-	Drop bool
-	// AfterApply handles the request first (its effects are kept) and only
-	// then answers Status or drops the connection: the "outcome unknown"
-	// case of a write that happened although the client saw it fail.
-	AfterApply bool
-	// RetryAfter is the Retry-After of a 429 or 503 Status, rounded up to
-	// whole seconds; zero means 1 second.
-	RetryAfter time.Duration
-}
-
-func (f Fault) isZero() bool { return f.Status == 0 && !f.Drop }
+// Fault is what a WithFault function asks of one request (see
+// simtest.Fault). A Status is answered with the body of its family
+// (VENDORS.md 1.10) and, for 429 and 503, a Retry-After header.
+type Fault = simtest.Fault
 
 // faultError is the answer a fault's Status asks for.
-func (f Fault) faultError() *apiError {
+func faultError(f Fault) *apiError {
 	var e *apiError
 	switch f.Status {
 	case http.StatusBadRequest, http.StatusNotFound, http.StatusConflict, http.StatusPreconditionFailed:
@@ -40,19 +27,6 @@ func (f Fault) faultError() *apiError {
 		e.retryAfter = max(1, ceilSeconds(f.RetryAfter))
 	}
 	return e
-}
-
-// drop closes the client's connection without an answer: through the
-// Hijacker when the connection offers one, else by aborting the handler,
-// which net/http turns into a closed connection.
-func drop(w http.ResponseWriter) {
-	if hj, ok := w.(http.Hijacker); ok {
-		if conn, _, err := hj.Hijack(); err == nil {
-			_ = conn.Close()
-			return
-		}
-	}
-	panic(http.ErrAbortHandler)
 }
 
 // discard is a ResponseWriter that keeps nothing: a request applied before

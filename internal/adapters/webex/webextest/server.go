@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+
+	"github.com/scim-gateway/scim-gateway/internal/simtest"
 )
 
 // maxBody caps a SCIM request body (Bulk requests are the largest).
@@ -244,14 +246,14 @@ func (s *Sim) serveSCIM(w http.ResponseWriter, r *http.Request, tid string) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		fault = s.cfg.fault(r)
 	}
-	if !fault.isZero() && fault.AfterApply {
+	if !fault.IsZero() && fault.AfterApply {
 		s.handleSCIM(&discard{}, r, tid, body)
 	}
 	switch {
 	case fault.Drop:
-		drop(w)
+		simtest.Drop(w)
 	case fault.Status != 0:
-		s.writeError(w, tid, fault.faultError())
+		s.writeError(w, tid, faultError(fault))
 	default:
 		s.handleSCIM(w, r, tid, body)
 	}
