@@ -47,9 +47,11 @@ type vendor struct {
 	*webextest.Sim
 	*httptest.Server
 	mu  sync.Mutex
-	log []exchange
+	log []*exchange
 }
 
+// exchange is one request the vendor got, logged as it arrives; Status is
+// set when the answer is written, and stays 0 for a dropped connection.
 type exchange struct {
 	Method, Path string
 	Query        url.Values
@@ -62,13 +64,13 @@ func newVendor(t testing.TB, opts ...webextest.Option) *vendor {
 	v.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		v.Sim.ServeHTTP(sw, r)
+		sw := &statusWriter{ResponseWriter: w, v: v, x: &exchange{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body}}
 		if strings.HasPrefix(r.URL.Path, "/identity/") {
 			v.mu.Lock()
-			v.log = append(v.log, exchange{r.Method, r.URL.Path, r.URL.Query(), body, sw.status})
+			v.log = append(v.log, sw.x)
 			v.mu.Unlock()
 		}
+		v.Sim.ServeHTTP(sw, r)
 	}))
 	t.Cleanup(v.Server.Close)
 	return v
@@ -77,7 +79,11 @@ func newVendor(t testing.TB, opts ...webextest.Option) *vendor {
 func (v *vendor) exchanges() []exchange {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	return slices.Clone(v.log)
+	out := make([]exchange, len(v.log))
+	for i, x := range v.log {
+		out[i] = *x
+	}
+	return out
 }
 
 func (v *vendor) reset() {
@@ -86,16 +92,31 @@ func (v *vendor) reset() {
 	v.log = nil
 }
 
+// statusWriter sets its exchange's status when the answer is written.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	v *vendor
+	x *exchange
 }
 
-func (w *statusWriter) WriteHeader(code int) { w.status = code; w.ResponseWriter.WriteHeader(code) }
+func (w *statusWriter) WriteHeader(code int) {
+	w.v.mu.Lock()
+	w.x.Status = code
+	w.v.mu.Unlock()
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.v.mu.Lock()
+	if w.x.Status == 0 {
+		w.x.Status = http.StatusOK
+	}
+	w.v.mu.Unlock()
+	return w.ResponseWriter.Write(b)
+}
 
 // Hijack lets the simulator drop connections through the wrapper.
 func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	w.status = 0
 	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
