@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/scim-gateway/scim-gateway/internal/jsonenc"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
@@ -141,9 +140,6 @@ func toVendor(r scim.Resource) ([]byte, error) {
 	}
 	return json.Marshal(out)
 }
-
-// quote writes s as a JSON string, the form of a string in filter text.
-func quote(s string) string { return string(jsonenc.AppendString(nil, s, false)) }
 
 // vendorErrorBody reads both error shapes of VENDORS.md 2.9: the SCIM error
 // (status as a string) and the platform error {errorCode, message, errors}.

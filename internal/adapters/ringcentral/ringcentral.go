@@ -221,11 +221,16 @@ func vendorFilter(e filter.Expr) (string, error) {
 	}
 	switch {
 	case strings.EqualFold(c.Path.Attr, "userName"):
-		return `userName eq ` + quote(s), nil
+		return eq("userName", s), nil
 	case strings.EqualFold(c.Path.Attr, "emails"):
-		return `emails eq ` + quote(s), nil
+		return eq("emails", s), nil
 	}
 	return "", fmt.Errorf("ringcentral: filter %s cannot be pushed down", e)
+}
+
+// eq is the filter `attr eq "value"`, in the filter package's rendering.
+func eq(attr, value string) string {
+	return (&filter.Compare{Path: scim.Path{Attr: attr}, Op: filter.Eq, Value: value}).String()
 }
 
 // Create posts r. A POST whose outcome is unknown is followed by a lookup

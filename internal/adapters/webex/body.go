@@ -6,8 +6,8 @@ import (
 	"net/mail"
 	"strings"
 
-	"github.com/scim-gateway/scim-gateway/internal/jsonenc"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
+	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 )
 
 // listResponse is a Webex ListResponse (VENDORS.md 1.4), its resources
@@ -205,7 +205,7 @@ func patchBody(rt *scim.ResourceType, ops []scim.PatchOp) map[string]any {
 			for _, m := range scim.AsList(o.Value) {
 				if mm, ok := m.(map[string]any); ok {
 					if v, ok := mm["value"].(string); ok {
-						out = append(out, map[string]any{"op": "remove", "path": `members[value eq ` + quote(v) + `]`})
+						out = append(out, map[string]any{"op": "remove", "path": memberPath(v)})
 					}
 				}
 			}
@@ -231,8 +231,19 @@ func patchBody(rt *scim.ResourceType, ops []scim.PatchOp) map[string]any {
 	return map[string]any{"schemas": []string{scim.PatchOpSchema}, "Operations": out}
 }
 
-// quote writes s as a JSON string, the form of a string in filter text.
-func quote(s string) string { return string(jsonenc.AppendString(nil, s, false)) }
+// memberPath is the PATCH path of one member, members[value eq "id"], in
+// the filter package's rendering.
+func memberPath(id string) string {
+	return filter.PatchPath{
+		Path:   scim.Path{Attr: "members"},
+		Filter: &filter.Compare{Path: scim.Path{Attr: "value"}, Op: filter.Eq, Value: id},
+	}.String()
+}
+
+// eq is the filter `attr eq "value"`.
+func eq(attr, value string) string {
+	return (&filter.Compare{Path: scim.Path{Attr: attr}, Op: filter.Eq, Value: value}).String()
+}
 
 func cloneMap(m map[string]any) map[string]any {
 	c := make(map[string]any, len(m))

@@ -107,7 +107,7 @@ func (a *Adapter) Get(ctx context.Context, rt *scim.ResourceType, id string) (sc
 // VENDORS.md 1.12): it then has no groups to show, which is also the truth
 // for a new user.
 func (a *Adapter) fillGroups(ctx context.Context, r scim.Resource) error {
-	q := url.Values{"filter": {`id eq ` + quote(r.ID())}, "includeGroupDetails": {"true"}}
+	q := url.Values{"filter": {eq("id", r.ID())}, "includeGroupDetails": {"true"}}
 	resp, err := a.call(ctx, UserType, "", outbound.Request{Method: http.MethodGet, Path: "/Users", Query: q, Op: "webex.GetUserGroups"})
 	if err != nil {
 		return err
