@@ -56,6 +56,11 @@ func fromVendorMap(rt *scim.ResourceType, in map[string]any) scim.Resource {
 				m["resourceType"] = rt.Name // Webex writes "group"
 				out["meta"] = m
 			}
+		case rt == UserType && strings.EqualFold(k, "groups"):
+			// Search with includeGroupDetails lists them (VENDORS.md 1.5).
+			if groups := vendorGroups(v); len(groups) > 0 {
+				out["groups"] = groups
+			}
 		case rt.Schema.Attr(k) != nil:
 			out[k] = v
 		case rt.Extension(k) != nil:

@@ -199,12 +199,6 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 			return adapters.Page{}, badVendorBody("a list", errors.New("a null resource"))
 		}
 		r := fromVendorMap(rt, item)
-		if rt == UserType {
-			r["groups"] = vendorGroups(r["groups"])
-			if len(scim.AsList(r["groups"])) == 0 {
-				delete(r, "groups")
-			}
-		}
 		if rt == GroupType {
 			if err := a.fillMembers(ctx, r); err != nil {
 				return adapters.Page{}, err
