@@ -113,29 +113,41 @@ type Client struct {
 	jitter func() float64
 }
 
+// CheckBaseURL reports what makes raw unfit as a target's base URL: it
+// must be an absolute http or https URL with a host, without credentials
+// (the error never echoes a URL that holds them), query or fragment.
+// Adapters' Validate call it so that the problem is reported with the
+// configuration's other problems.
+func CheckBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the cause only: the URL may hold a secret
+		}
+		return err
+	}
+	switch {
+	case u.User != nil:
+		return errors.New("must not hold credentials; use the target's token settings")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return fmt.Errorf("want an http or https URL, got %q", raw)
+	case u.Host == "":
+		return fmt.Errorf("host required, got %q", raw)
+	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
+		return fmt.Errorf("must not have a query or fragment, got %q", raw)
+	}
+	return nil
+}
+
 // New returns a Client for the target at baseURL (absolute http or https).
 // tokens supplies the bearer token of every attempt; nil, or a source that
 // returns "", sends no Authorization header.
 func New(baseURL string, tokens TokenSource, opts ...Option) (*Client, error) {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		// The cause only: the URL itself may hold a secret.
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
+	if err := CheckBaseURL(baseURL); err != nil {
 		return nil, fmt.Errorf("outbound: base URL: %w", err)
 	}
-	if u.User != nil {
-		// Not echoed: the URL holds a secret.
-		return nil, errors.New("outbound: base URL: must not hold credentials; use the token source")
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("outbound: base URL %q: want an absolute http or https URL", baseURL)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("outbound: base URL %q: must not have a query or fragment", baseURL)
-	}
+	u, _ := url.Parse(baseURL) // checked
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawPath = strings.TrimSuffix(u.RawPath, "/")
 

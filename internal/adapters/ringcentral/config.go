@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,8 +177,8 @@ func writeSecret(file, value string) error {
 func (c *Config) Validate() error {
 	var errs []error
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-			errs = append(errs, errors.New("baseURL: want an http(s) URL with a host and no credentials"))
+		if err := outbound.CheckBaseURL(c.BaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("baseURL: %w", err))
 		}
 	}
 	if (c.Auth.TokenEnv != "" || c.Auth.TokenFile != "") && c.Auth.ClientID != "" {

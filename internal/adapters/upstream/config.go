@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"time"
 
@@ -241,25 +240,7 @@ func checkURL(raw string) error {
 	if raw == "" {
 		return errors.New("required")
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the cause only: the URL may hold a secret
-		}
-		return err
-	}
-	switch {
-	case u.User != nil:
-		return errors.New("must not hold credentials; use tokenEnv, tokenFile or oauth")
-	case u.Scheme != "http" && u.Scheme != "https":
-		return fmt.Errorf("want an http or https URL, got %q", raw)
-	case u.Host == "":
-		return fmt.Errorf("host required, got %q", raw)
-	case u.RawQuery != "" || u.Fragment != "" || u.ForceQuery:
-		return fmt.Errorf("must not have a query or fragment, got %q", raw)
-	}
-	return nil
+	return outbound.CheckBaseURL(raw)
 }
 
 // unjoin returns the errors joined in err (errors.Join), or err alone.

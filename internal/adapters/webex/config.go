@@ -168,8 +168,8 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("orgID: %q is not a UUID; SCIM paths use the UUID form, not the base64 Y2lz... id", c.OrgID))
 	}
 	if c.BaseURL != "" {
-		if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-			errs = append(errs, errors.New("baseURL: want an http(s) URL with a host and no credentials"))
+		if err := outbound.CheckBaseURL(c.BaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("baseURL: %w", err))
 		}
 	}
 	if c.Auth.static() && (c.Auth.ClientID != "" || c.Auth.ApplicationID != "") {
