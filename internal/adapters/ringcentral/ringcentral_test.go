@@ -2,13 +2,11 @@ package ringcentral_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,10 +20,9 @@ import (
 	"github.com/scim-gateway/scim-gateway/internal/adapters/adaptertest"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral"
 	"github.com/scim-gateway/scim-gateway/internal/adapters/ringcentral/rctest"
-	"github.com/scim-gateway/scim-gateway/internal/auth"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
-	"github.com/scim-gateway/scim-gateway/internal/router"
+	"github.com/scim-gateway/scim-gateway/internal/router/routertest"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 	"github.com/scim-gateway/scim-gateway/internal/translate/patch"
 )
@@ -382,22 +379,7 @@ func TestGroupsAreNotServed(t *testing.T) {
 // gateway serves a as target "rc" on loopback and returns its SCIM base URL.
 func gateway(t testing.TB, a adapters.Adapter) string {
 	t.Helper()
-	authn, err := auth.New(auth.Config{Tokens: []auth.StaticToken{{
-		Name: "test", SHA256: sha256.Sum256([]byte("test-token")), Targets: []string{"*"},
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := router.New(router.Config{
-		Targets:       router.NewTargets(map[string]*engine.Engine{"rc": engine.New(a, engine.Options{})}),
-		Authenticator: authn,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return srv.URL + "/targets/rc/scim/v2"
+	return routertest.Serve(t, map[string]*engine.Engine{"rc": engine.New(a, engine.Options{})}) + "/targets/rc/scim/v2"
 }
 
 func call(t testing.TB, method, url, body string) (int, string) {
@@ -406,7 +388,7 @@ func call(t testing.TB, method, url, body string) (int, string) {
 		t.Error(err)
 		return 0, ""
 	}
-	req.Header.Set("Authorization", "Bearer test-token")
+	req.Header.Set("Authorization", "Bearer "+routertest.Token)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/scim+json")
 	}

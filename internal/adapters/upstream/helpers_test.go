@@ -1,20 +1,18 @@
 package upstream
 
 import (
-	"crypto/sha256"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters/memory"
-	"github.com/scim-gateway/scim-gateway/internal/auth"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
 	"github.com/scim-gateway/scim-gateway/internal/outbound"
-	"github.com/scim-gateway/scim-gateway/internal/router"
+	"github.com/scim-gateway/scim-gateway/internal/router/routertest"
 )
 
 // testToken is the bearer token the loopback upstream accepts.
-const testToken = "upstream-test-token-0123456789"
+const testToken = routertest.Token // what the gateway serving the upstream accepts
 
 // upstream is the project's own gateway serving a memory target "m" on
 // loopback: a real RFC 7644 server for the adapter to talk to.
@@ -33,19 +31,7 @@ func newUpstream(t testing.TB, wrap func(http.Handler) http.Handler, opts ...mem
 	t.Helper()
 	mem := memory.New(opts...)
 	e := engine.New(mem, engine.Options{MaxPageSize: 20})
-	authn, err := auth.New(auth.Config{Tokens: []auth.StaticToken{{
-		Name: "gateway", SHA256: sha256.Sum256([]byte(testToken)), Targets: []string{"*"},
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h, err := router.New(router.Config{
-		Targets:       router.NewTargets(map[string]*engine.Engine{"m": e}),
-		Authenticator: authn,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := routertest.Handler(t, map[string]*engine.Engine{"m": e})
 	if wrap != nil {
 		h = wrap(h)
 	}

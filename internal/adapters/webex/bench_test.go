@@ -1,16 +1,13 @@
 package webex_test
 
 import (
-	"crypto/sha256"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters/webex"
-	"github.com/scim-gateway/scim-gateway/internal/auth"
 	"github.com/scim-gateway/scim-gateway/internal/engine"
-	"github.com/scim-gateway/scim-gateway/internal/router"
+	"github.com/scim-gateway/scim-gateway/internal/router/routertest"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 )
 
@@ -43,7 +40,9 @@ func BenchmarkGetUser(b *testing.B) {
 			}
 			url, token := v.URL+"/identity/scim/"+v.OrgID()+"/v2/Users/"+u.ID(), v.IssueToken()
 			if bc.gateway {
-				url, token = gateway(b, a)+"/targets/webex/scim/v2/Users/"+u.ID(), "bench-token"
+				url = routertest.Serve(b, map[string]*engine.Engine{"webex": engine.New(a, engine.Options{})}) +
+					"/targets/webex/scim/v2/Users/" + u.ID()
+				token = routertest.Token
 			}
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 			b.ResetTimer()
@@ -62,25 +61,4 @@ func BenchmarkGetUser(b *testing.B) {
 			}
 		})
 	}
-}
-
-// gateway serves a's target as "webex" on loopback and returns its URL.
-func gateway(b *testing.B, a *webex.Adapter) string {
-	b.Helper()
-	authn, err := auth.New(auth.Config{Tokens: []auth.StaticToken{{
-		Name: "bench", SHA256: sha256.Sum256([]byte("bench-token")), Targets: []string{"*"},
-	}}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, err := router.New(router.Config{
-		Targets:       router.NewTargets(map[string]*engine.Engine{"webex": engine.New(a, engine.Options{})}),
-		Authenticator: authn,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(h)
-	b.Cleanup(srv.Close)
-	return srv.URL
 }
