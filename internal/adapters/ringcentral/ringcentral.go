@@ -233,32 +233,23 @@ func eq(attr, value string) string {
 	return (&filter.Compare{Path: scim.Path{Attr: attr}, Op: filter.Eq, Value: value}).String()
 }
 
-// Create posts r. A POST whose outcome is unknown is followed by a lookup
-// by userName before anything is sent again, so a user is never created
-// twice.
+// Create posts r, never twice (adapters.CreateOnce): a POST whose outcome
+// is unknown is followed by a lookup by userName.
 func (a *Adapter) Create(ctx context.Context, rt *scim.ResourceType, r scim.Resource) (scim.Resource, error) {
 	body, err := toVendor(r)
 	if err != nil {
 		return nil, err
 	}
 	req := outbound.Request{Method: http.MethodPost, Path: "/Users", Body: body, Op: "ringcentral.CreateUser"}
-	resp, err := a.call(ctx, a.heavy, "", req)
-	if errors.Is(err, outbound.ErrOutcomeUnknown) {
-		if found, ferr := a.findByUserName(ctx, r); ferr != nil || found != nil {
-			return found, ferr
-		}
-		a.log.WarnContext(ctx, "ringcentral: create outcome unknown and not found; sending again")
-		resp, err = a.call(ctx, a.heavy, "", req)
-		if errors.Is(err, scim.ErrConflict) {
-			if found, ferr := a.findByUserName(ctx, r); ferr == nil && found != nil {
-				return found, nil
+	return adapters.CreateOnce(ctx,
+		func(ctx context.Context) (scim.Resource, error) {
+			resp, err := a.call(ctx, a.heavy, "", req)
+			if err != nil {
+				return nil, err
 			}
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return fromVendor(resp.Body)
+			return fromVendor(resp.Body)
+		},
+		func(ctx context.Context) (scim.Resource, error) { return a.findByUserName(ctx, r) })
 }
 
 // findByUserName returns the user with r's userName, or nil, nil.

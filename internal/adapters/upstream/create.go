@@ -3,7 +3,6 @@ package upstream
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/scim-gateway/scim-gateway/internal/adapters"
-	"github.com/scim-gateway/scim-gateway/internal/outbound"
 	"github.com/scim-gateway/scim-gateway/internal/scim"
 	"github.com/scim-gateway/scim-gateway/internal/translate/filter"
 )
@@ -30,21 +28,9 @@ func (a *Adapter) Create(ctx context.Context, rt *scim.ResourceType, r scim.Reso
 	if err != nil {
 		return nil, fmt.Errorf("upstream: create %s: %w", rt.ID, err)
 	}
-	for sent := 1; ; sent++ {
-		res, err := a.post(ctx, rt, body)
-		if !errors.Is(err, outbound.ErrOutcomeUnknown) {
-			return res, err
-		}
-		found, lerr := a.lookup(ctx, rt, r)
-		switch {
-		case lerr != nil:
-			return nil, fmt.Errorf("%w (the lookup after it failed too: %v)", err, lerr)
-		case found != nil:
-			return found, nil
-		case sent == 2:
-			return nil, err
-		}
-	}
+	return adapters.CreateOnce(ctx,
+		func(ctx context.Context) (scim.Resource, error) { return a.post(ctx, rt, body) },
+		func(ctx context.Context) (scim.Resource, error) { return a.lookup(ctx, rt, r) })
 }
 
 func (a *Adapter) post(ctx context.Context, rt *scim.ResourceType, body []byte) (scim.Resource, error) {

@@ -209,33 +209,23 @@ func (a *Adapter) List(ctx context.Context, rt *scim.ResourceType, q adapters.Qu
 	return page, nil
 }
 
-// Create posts r. When the POST was sent but its outcome is unknown (the
-// connection dropped, a gateway timeout), the resource is looked up before
-// anything is sent again, so a create is never applied twice.
+// Create posts r, never twice (adapters.CreateOnce): a POST whose outcome
+// is unknown is followed by a lookup before anything is sent again.
 func (a *Adapter) Create(ctx context.Context, rt *scim.ResourceType, r scim.Resource) (scim.Resource, error) {
 	body, err := toVendor(rt, r)
 	if err != nil {
 		return nil, err
 	}
 	req := outbound.Request{Method: http.MethodPost, Path: rt.Endpoint, Body: body, Op: op("Create", rt)}
-	resp, err := a.call(ctx, rt, "", req)
-	if errors.Is(err, outbound.ErrOutcomeUnknown) {
-		if found, ferr := a.findCreated(ctx, rt, r); ferr != nil || found != nil {
-			return found, ferr
-		}
-		a.log.WarnContext(ctx, "webex: create outcome unknown and not found; sending again", "op", req.Op)
-		resp, err = a.call(ctx, rt, "", req)
-		if errors.Is(err, scim.ErrConflict) {
-			// The first POST did land, after the lookup: answer with it.
-			if found, ferr := a.findCreated(ctx, rt, r); ferr == nil && found != nil {
-				return found, nil
+	return adapters.CreateOnce(ctx,
+		func(ctx context.Context) (scim.Resource, error) {
+			resp, err := a.call(ctx, rt, "", req)
+			if err != nil {
+				return nil, err
 			}
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return fromVendor(rt, resp.Body)
+			return fromVendor(rt, resp.Body)
+		},
+		func(ctx context.Context) (scim.Resource, error) { return a.findCreated(ctx, rt, r) })
 }
 
 // findCreated looks for the resource a POST of r would have created: a user
